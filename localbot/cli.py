@@ -1,0 +1,250 @@
+"""The ``localbot`` command: run the bot, try it in the console, manage the database, export."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from localbot import __version__
+from localbot.settings import Settings, SettingsError, load_settings
+
+
+def _settings(ctx: click.Context, **extra: Any) -> Settings:
+    overrides = dict(ctx.find_root().obj or {})
+    overrides.update({k: v for k, v in extra.items() if v is not None})
+    try:
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        click.echo(f"localbot: {exc}", err=True)
+        ctx.exit(2)
+    return settings
+
+
+def _logging(settings: Settings, *, quiet: bool = False) -> None:
+    level = logging.WARNING if quiet and settings.log_level in ("DEBUG", "INFO") else getattr(logging, settings.log_level)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "database", type=click.Path(dir_okay=False, path_type=Path), help="SQLite file to use (overrides LOCALBOT_DATABASE).")
+@click.version_option(__version__, prog_name="localbot")
+@click.pass_context
+def main(ctx: click.Context, database: Path | None) -> None:
+    """localbot: polls, tastings, pickup points and surveys for neighbourhood groups."""
+    ctx.obj = {"database": database} if database else {}
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+def _console(settings: Settings, member: str) -> None:
+    from localbot.adapters.console import run_console
+    from localbot.clock import OffsetClock
+    from localbot.core import Core
+    from localbot.storage import open_database
+
+    clock = OffsetClock()
+    db = open_database(settings.database)
+    try:
+        asyncio.run(run_console(Core(settings, db, clock=clock), clock, member=member))
+    finally:
+        db.close()
+
+
+@main.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Start the bot: Telegram and/or WhatsApp when configured, else the local console."""
+    from localbot import runtime
+
+    settings = _settings(ctx)
+    if not runtime.has_messenger(settings):
+        _logging(settings, quiet=True)
+        if sys.stdin.isatty():
+            click.echo("No messenger is configured (see README: settings), so here is the local console.", err=True)
+        _console(settings, "anna")
+        return
+    _logging(settings)
+    try:
+        asyncio.run(runtime.serve(settings))
+    except SettingsError as exc:
+        click.echo(f"localbot: {exc}", err=True)
+        ctx.exit(2)
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@click.option("--as", "member", default="anna", show_default=True, help="The member you start as (the first member is the organiser).")
+@click.pass_context
+def shell(ctx: click.Context, member: str) -> None:
+    """Talk to the bot in the terminal as one or more simulated members."""
+    settings = _settings(ctx)
+    _logging(settings, quiet=True)
+    _console(settings, member.lower())
+
+
+@main.command()
+@click.option("--db", "database", type=click.Path(dir_okay=False, path_type=Path), default=Path("localbot-demo.db"), show_default=True)
+@click.pass_context
+def demo(ctx: click.Context, database: Path) -> None:
+    """Play a short scripted walk-through in the console (starts from an empty database)."""
+    from localbot.adapters.console import run_console
+    from localbot.clock import OffsetClock
+    from localbot.core import Core
+    from localbot.demo import SCRIPT
+    from localbot.storage import open_database
+
+    settings = _settings(ctx, database=database)
+    _logging(settings, quiet=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{settings.database}{suffix}").unlink(missing_ok=True)
+    clock = OffsetClock()
+    db = open_database(settings.database)
+    try:
+        asyncio.run(run_console(Core(settings, db, clock=clock), clock, stream=io.StringIO(SCRIPT)))
+    finally:
+        db.close()
+    click.echo(f"\nThe demo's database is {settings.database}. Look inside with: localbot --db {settings.database} export polls")
+
+
+# --- database ------------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("migrate")
+@click.pass_context
+def db_migrate(ctx: click.Context) -> None:
+    """Bring the database schema up to date."""
+    from localbot.storage import open_database
+    from localbot.storage.migrations import migrate
+
+    settings = _settings(ctx)
+    database = open_database(settings.database, migrate=False)
+    try:
+        applied = migrate(database)
+    finally:
+        database.close()
+    if applied:
+        click.echo(f"Applied {len(applied)} migration(s) to {settings.database}:")
+        for name in applied:
+            click.echo(f"  {name}")
+    else:
+        click.echo(f"{settings.database} is up to date.")
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def db_backup(ctx: click.Context, path: Path) -> None:
+    """Write a consistent copy of the database to PATH, while the bot keeps running."""
+    from localbot.storage.backup import backup_database
+
+    settings = _settings(ctx)
+    try:
+        pages = backup_database(settings.database, path)
+    except (FileNotFoundError, ValueError, OSError) as exc:
+        click.echo(f"localbot: backup failed: {exc}", err=True)
+        ctx.exit(1)
+    click.echo(f"Backed up {settings.database} to {path} ({pages} pages).")
+
+
+# --- exports -------------------------------------------------------------------------------------
+
+
+def _since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use an ISO date such as 2026-11-01 or 2026-11-01T18:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@main.command()
+@click.argument("kind")
+@click.option("--format", "fmt", default="csv", show_default=True, help="csv or json (more per kind).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
+@click.option("--community", help="Only this community (by name).")
+@click.option("--since", help="Only rows from this date on (ISO 8601).")
+@click.pass_context
+def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community: str | None, since: str | None) -> None:
+    """Export KIND (polls, …) in long format for spreadsheets, R or map tools."""
+    from localbot.community import store as community_store
+    from localbot.export.kinds import KINDS
+    from localbot.export.writers import WRITERS
+    from localbot.storage import open_database
+
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise click.BadParameter(f"choose one of: {', '.join(sorted(KINDS))}", param_hint="KIND")
+    fmt = fmt.lower()
+    if fmt not in spec.formats or fmt not in WRITERS:
+        raise click.BadParameter(f"{kind} can be exported as {', '.join(spec.formats)}", param_hint="--format")
+    settings = _settings(ctx)
+    if not Path(settings.database).is_file():
+        click.echo(f"localbot: no database at {settings.database}", err=True)
+        ctx.exit(1)
+    database = open_database(settings.database)
+    try:
+        community_id = None
+        if community:
+            found = community_store.community_by_name(database, community)
+            if found is None:
+                click.echo(f"localbot: no community named {community!r}", err=True)
+                ctx.exit(1)
+            community_id = found.id
+        rows = spec.rows(database, community_id=community_id, since=_since(since))
+        if out is None:
+            count = WRITERS[fmt](rows, spec.columns, sys.stdout)
+        else:
+            tmp = out.with_name(out.name + ".part")
+            with tmp.open("w", encoding="utf-8", newline="") as handle:
+                count = WRITERS[fmt](rows, spec.columns, handle)
+            tmp.replace(out)
+            click.echo(f"Wrote {count} row(s) to {out}.", err=True)
+    finally:
+        database.close()
+
+
+# --- translations (for developers) -----------------------------------------------------------------
+
+
+@main.group(hidden=True)
+def i18n() -> None:
+    """Translation catalogues."""
+
+
+@i18n.command("extract")
+def i18n_extract() -> None:
+    """Add new texts to every language's .po files."""
+    from localbot.i18n_tools import update_catalogues
+
+    for domain, size in sorted(update_catalogues().items()):
+        click.echo(f"{domain}: {size} messages")
+
+
+@i18n.command("check")
+@click.pass_context
+def i18n_check(ctx: click.Context) -> None:
+    """Fail if any text lacks a translation."""
+    from localbot.i18n_tools import problems
+
+    found = problems()
+    for line in found:
+        click.echo(line)
+    if found:
+        ctx.exit(1)
+    click.echo("All texts are translated.")

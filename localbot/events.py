@@ -1,0 +1,142 @@
+"""What comes in: one neutral, typed event per thing a member does, whatever the messenger.
+
+Adapters translate messenger traffic into these values; the handler layer never sees a Telegram
+``Update`` or a Twilio form post. Each event carries the chat it happened in, who did it, and an
+``event_id`` that the core uses to process a re-delivered event only once.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from localbot.refs import messenger_of
+
+
+class ChatKind(StrEnum):
+    GROUP = "group"
+    PRIVATE = "private"
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    ref: str
+    kind: ChatKind
+    title: str | None = None
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind is ChatKind.GROUP
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    ref: str
+    name: str
+    #: The language the messenger reports for this person (Telegram's ``language_code``), if any.
+    language: str | None = None
+    username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRef:
+    """Where a photo or file can be fetched from: a messenger file id, a URL or a local path."""
+
+    messenger: str
+    ref: str
+    mime_type: str | None = None
+    filename: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    chat: Chat
+    sender: Sender
+    #: When the messenger says it happened; the core falls back to its clock.
+    at: datetime | None = None
+    #: A messenger-unique id (Telegram update id, Twilio MessageSid) for exactly-once processing.
+    event_id: str | None = None
+
+    @property
+    def messenger(self) -> str:
+        return messenger_of(self.chat.ref)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Message(Event):
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command(Event):
+    name: str
+    args: str = ""
+
+    @property
+    def argv(self) -> list[str]:
+        return self.args.split()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChoicePicked(Event):
+    payload: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocationShared(Event):
+    latitude: float
+    longitude: float
+    address: str | None = None
+    label: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return (
+            math.isfinite(self.latitude)
+            and math.isfinite(self.longitude)
+            and -90.0 <= self.latitude <= 90.0
+            and -180.0 <= self.longitude <= 180.0
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhotoShared(Event):
+    media: MediaRef
+    caption: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberJoined(Event):
+    """The sender joined the chat (or, on WhatsApp, the community)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemberLeft(Event):
+    """The sender left the chat or the community."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChatMigrated(Event):
+    """The chat got a new id (a Telegram group upgraded to a supergroup); the community keeps it."""
+
+    new_ref: str
+
+
+_COMMAND = re.compile(r"^/([A-Za-z][A-Za-z0-9_]{0,31})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?$", re.DOTALL)
+
+
+def split_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
+    """``"/poll@mybot Where? | A | B"`` → ``("poll", "Where? | A | B")``; ``None`` if not a command.
+
+    A command addressed to another bot (``/poll@otherbot``) is not ours and yields ``None``.
+    """
+    match = _COMMAND.match(text.strip())
+    if not match:
+        return None
+    name, addressee, args = match.groups()
+    if addressee and bot_username and addressee.lower() != bot_username.lower():
+        return None
+    return name.lower(), (args or "").strip()

@@ -1,0 +1,1 @@
+"""Writing rows out for spreadsheets, R and map tools: streamed, and safe to open in Excel."""

@@ -1,0 +1,170 @@
+"""Where feature modules register what they handle, and where help text comes from.
+
+A feature module has a ``register(router)`` function that declares its commands (with their help
+text and who may use them), its button prefixes, its conversations, its deep-link payloads and its
+scheduled job kinds. The core dispatches events by these registrations; ``/help`` is built from them,
+so a command cannot exist without being documented.
+
+Handlers are plain synchronous functions ``(ctx, event) -> replies``. They run inside one database
+transaction per event, so they must not wait on the network; anything slow is fetched *before* the
+transaction through :meth:`Context.lookup` (see :mod:`localbot.handlers.context`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from localbot.events import (
+    ChoicePicked,
+    Command,
+    Event,
+    LocationShared,
+    Message,
+    PhotoShared,
+)
+from localbot.replies import Reply
+
+if TYPE_CHECKING:
+    from localbot.handlers.context import Context, JobContext
+    from localbot.handlers.conversation import Flow
+    from localbot.scheduler import Job
+
+Replies: TypeAlias = Sequence[Reply]
+HandlerResult: TypeAlias = Reply | Sequence[Reply] | None
+
+
+class Where(StrEnum):
+    ANY = "any"
+    GROUP = "group"
+    PRIVATE = "private"
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    name: str
+    handler: Callable[[Context, Command], HandlerResult]
+    #: One line for /help, marked with ``N_`` and translated when shown.
+    help: str
+    #: What follows the command, for /help (``Question? | Option | Option``).
+    usage: str = ""
+    organiser_only: bool = False
+    where: Where = Where.ANY
+    #: Left out of /help (``/start``) but still handled.
+    hidden: bool = False
+    #: Needs a community (group chat, or a member's current community in private).
+    needs_community: bool = True
+    #: Groups commands in /help.
+    section: str = "general"
+
+
+@dataclass(frozen=True)
+class TextRule:
+    """A plain-text trigger outside conversations (``JOIN K7Q2MX`` on WhatsApp)."""
+
+    name: str
+    matches: Callable[[str], bool]
+    handler: Callable[[Context, Message], HandlerResult]
+    where: Where = Where.PRIVATE
+
+
+@dataclass
+class Router:
+    commands: dict[str, CommandSpec] = field(default_factory=dict)
+    choices: dict[str, Callable[[Context, ChoicePicked, list[str]], HandlerResult]] = field(default_factory=dict)
+    flows: dict[str, Flow] = field(default_factory=dict)
+    jobs: dict[str, Callable[[JobContext, Job], None]] = field(default_factory=dict)
+    start_payloads: dict[str, Callable[[Context, Command, list[str]], HandlerResult]] = field(default_factory=dict)
+    text_rules: list[TextRule] = field(default_factory=list)
+    location_handlers: list[Callable[[Context, LocationShared], HandlerResult]] = field(default_factory=list)
+    photo_handlers: list[Callable[[Context, PhotoShared], HandlerResult]] = field(default_factory=list)
+    join_handlers: list[Callable[[Context, Event], HandlerResult]] = field(default_factory=list)
+
+    def command(
+        self,
+        name: str,
+        *,
+        help: str,
+        usage: str = "",
+        organiser_only: bool = False,
+        where: Where = Where.ANY,
+        hidden: bool = False,
+        needs_community: bool = True,
+        section: str = "general",
+    ) -> Callable[[Callable[[Context, Command], HandlerResult]], Callable[[Context, Command], HandlerResult]]:
+        def register(fn: Callable[[Context, Command], HandlerResult]) -> Callable[[Context, Command], HandlerResult]:
+            key = name.lower()
+            if key in self.commands:
+                raise ValueError(f"command /{key} registered twice")
+            self.commands[key] = CommandSpec(
+                key, fn, help, usage, organiser_only, where, hidden, needs_community, section
+            )
+            return fn
+
+        return register
+
+    def choice(self, prefix: str) -> Callable[[Any], Any]:
+        """Handle button payloads ``<prefix>:<part>:<part>…``; the parts are passed as a list."""
+
+        def register(fn: Any) -> Any:
+            if ":" in prefix or prefix in self.choices or prefix == "c":
+                raise ValueError(f"bad or duplicate choice prefix {prefix!r}")
+            self.choices[prefix] = fn
+            return fn
+
+        return register
+
+    def flow(self, flow: Flow) -> Flow:
+        if flow.name in self.flows:
+            raise ValueError(f"flow {flow.name!r} registered twice")
+        self.flows[flow.name] = flow
+        return flow
+
+    def job(self, kind: str) -> Callable[[Any], Any]:
+        def register(fn: Any) -> Any:
+            if kind in self.jobs:
+                raise ValueError(f"job kind {kind!r} registered twice")
+            self.jobs[kind] = fn
+            return fn
+
+        return register
+
+    def start(self, prefix: str) -> Callable[[Any], Any]:
+        """Handle ``/start <prefix>-<part>-…`` deep links (Telegram payloads allow ``[A-Za-z0-9_-]``)."""
+
+        def register(fn: Any) -> Any:
+            if "-" in prefix or prefix in self.start_payloads:
+                raise ValueError(f"bad or duplicate start prefix {prefix!r}")
+            self.start_payloads[prefix] = fn
+            return fn
+
+        return register
+
+    def text(self, name: str, matches: Callable[[str], bool], *, where: Where = Where.PRIVATE) -> Callable[[Any], Any]:
+        def register(fn: Any) -> Any:
+            self.text_rules.append(TextRule(name, matches, fn, where))
+            return fn
+
+        return register
+
+    def on_location(self, fn: Any) -> Any:
+        self.location_handlers.append(fn)
+        return fn
+
+    def on_photo(self, fn: Any) -> Any:
+        self.photo_handlers.append(fn)
+        return fn
+
+    def on_join(self, fn: Any) -> Any:
+        self.join_handlers.append(fn)
+        return fn
+
+
+def as_replies(result: HandlerResult) -> list[Reply]:
+    if result is None:
+        return []
+    if isinstance(result, Sequence) and not isinstance(result, (str, bytes)):
+        return list(result)
+    return [result]  # type: ignore[list-item]

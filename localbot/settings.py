@@ -1,0 +1,216 @@
+"""Settings from the environment, a ``.env`` file and ``config/localbot.toml``.
+
+Precedence, highest first: explicit arguments, environment variables (``LOCALBOT_…``, nested with
+``__``), ``.env``, the TOML file (``LOCALBOT_CONFIG`` or ``config/localbot.toml``). A bad value stops
+start-up with :class:`SettingsError`, whose message is one line naming the setting, because an
+organiser installing the bot should not have to read a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from localbot.refs import RefError, parse_ref
+
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "pl", "id")
+Language = Literal["en", "pl", "id"]
+DEFAULT_CONFIG = Path("config/localbot.toml")
+ENV_PREFIX = "LOCALBOT_"
+
+
+class SettingsError(Exception):
+    """Start-up cannot continue; ``str()`` is a one-line message for the person running the bot."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return value
+
+
+class TelegramSettings(_Section):
+    #: Bot token from @BotFather. Setting it makes ``localbot run`` start the Telegram adapter.
+    token: SecretStr | None = None
+    #: Bot API base URL, for a self-hosted Bot API server (and for tests).
+    api_url: str = "https://api.telegram.org/bot"
+    #: Base URL for file downloads; derived from ``api_url`` when unset.
+    file_url: str | None = None
+    #: Public HTTPS URL Telegram should post updates to; unset means long polling.
+    webhook_url: str | None = None
+    #: Shared secret Telegram sends in ``X-Telegram-Bot-Api-Secret-Token`` with every webhook call.
+    secret_token: SecretStr | None = None
+
+    _urls = field_validator("api_url", "file_url", "webhook_url")(_http_url)
+
+
+class TwilioSettings(_Section):
+    account_sid: str | None = None
+    auth_token: SecretStr | None = None
+    #: The WhatsApp sender, e.g. ``whatsapp:+14155238886`` (the Twilio sandbox number).
+    whatsapp_from: str | None = None
+    #: The public base URL Twilio calls (signatures are checked against it).
+    public_url: str | None = None
+    #: Twilio API base URL, for tests and Twilio-compatible gateways.
+    api_url: str | None = None
+    #: Approved content templates by purpose (``reminder``, ``broadcast``, ``prompt``): content SIDs.
+    templates: dict[str, str] = Field(default_factory=dict)
+
+    _urls = field_validator("public_url", "api_url")(_http_url)
+
+
+class HttpSettings(_Section):
+    #: Where the web process (webhooks, media, health check) listens.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        # .env files often hold other programs' variables too; unknown TOML keys are caught in
+        # load_settings instead, and the nested sections forbid unknown keys themselves.
+        extra="ignore",
+        validate_default=True,
+    )
+
+    #: The SQLite file that holds everything the bot knows.
+    database: Path = Path("localbot.db")
+    #: Language for communities that have not chosen one (en, pl or id).
+    language: Language = "en"
+    #: Time zone for new communities (an IANA name such as Europe/Warsaw).
+    timezone: str = "UTC"
+    #: Member references that are organisers in every community.
+    organisers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: Python logging level.
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: Where photos, charts and exports are kept; defaults to ``<database>.media/`` next to the database.
+    media_dir: Path | None = None
+
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Warsaw)") from None
+        return value
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _lower_language(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("organisers", mode="before")
+    @classmethod
+    def _split_organisers(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part for part in value.replace(";", ",").split(",")]
+        if isinstance(value, list):
+            value = [str(part).strip() for part in value if str(part).strip()]
+            for ref in value:
+                try:
+                    parse_ref(ref)
+                except RefError as exc:
+                    raise ValueError(str(exc)) from None
+        return value
+
+    @property
+    def media_path(self) -> Path:
+        return self.media_dir or self.database.with_name(self.database.name + ".media")
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram.token is not None and bool(self.telegram.token.get_secret_value())
+
+    @property
+    def twilio_enabled(self) -> bool:
+        t = self.twilio
+        return bool(t.account_sid and t.auth_token and t.whatsapp_from and t.public_url)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=config_path())
+        return init_settings, env_settings, dotenv_settings, toml, file_secret_settings
+
+
+def config_path() -> Path:
+    """The TOML file to read: ``LOCALBOT_CONFIG`` if set, else ``config/localbot.toml``."""
+    return Path(os.environ.get(f"{ENV_PREFIX}CONFIG", str(DEFAULT_CONFIG)))
+
+
+def env_name(loc: tuple[int | str, ...]) -> str:
+    """``("telegram", "token")`` → ``LOCALBOT_TELEGRAM__TOKEN``."""
+    return ENV_PREFIX + "__".join(str(part).upper() for part in loc if not isinstance(part, int))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read all sources; raise :class:`SettingsError` with one line naming the first bad setting."""
+    explicit = os.environ.get(f"{ENV_PREFIX}CONFIG")
+    if explicit and not Path(explicit).is_file():
+        raise SettingsError(f"{ENV_PREFIX}CONFIG: no such file {explicit!r}")
+    _check_toml_keys(config_path())
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first["loc"])
+        dotted = ".".join(str(p) for p in loc if not isinstance(p, int))
+        message = first["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise SettingsError(f"setting {dotted} ({env_name(loc)}): {message}{extra}") from None
+    except (OSError, ValueError) as exc:  # an unreadable or malformed TOML file
+        raise SettingsError(f"{config_path()}: {exc}".replace("\n", " ")) from None
+
+
+def _check_toml_keys(path: Path) -> None:
+    """A misspelt top-level key in the TOML file would otherwise be ignored without a word."""
+    if not path.is_file():
+        return
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SettingsError(f"{path}: {exc}".replace("\n", " ")) from None
+    unknown = sorted(set(data) - set(Settings.model_fields))
+    if unknown:
+        raise SettingsError(f"{path}: unknown setting {unknown[0]!r} (see config/localbot.example.toml)")
