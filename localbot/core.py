@@ -93,6 +93,7 @@ class Core:
         self._wake_outbox = asyncio.Event()
         self._wake_jobs = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._running = False
         self.delivery_concurrency = 8
 
     # --- adapters ------------------------------------------------------------------------------
@@ -130,11 +131,7 @@ class Core:
             try:
                 replies = self._handle_once(event, lookups)
             except Prefetch as wanted:
-                try:
-                    lookups[wanted.key] = await asyncio.wait_for(wanted.fetch(), LOOKUP_TIMEOUT_S)
-                except Exception as exc:  # noqa: BLE001 - any network failure becomes an answer
-                    log.warning("lookup %r failed: %s", wanted.key, exc)
-                    lookups[wanted.key] = Failed(exc)
+                lookups[wanted.key] = await _fetch(wanted)
                 continue
             self._wake_outbox.set()
             self._wake_jobs.set()
@@ -377,10 +374,7 @@ class Core:
                     scheduler.finish(self.db, job.id, self.clock.now())
                 return
             except Prefetch as wanted:
-                try:
-                    lookups[wanted.key] = await asyncio.wait_for(wanted.fetch(), LOOKUP_TIMEOUT_S)
-                except Exception as exc:  # noqa: BLE001
-                    lookups[wanted.key] = Failed(exc)
+                lookups[wanted.key] = await _fetch(wanted)
             except Exception as exc:
                 log.exception("job %s (%s) failed", job.id, job.kind)
                 with self.db.atomic():
@@ -446,12 +440,16 @@ class Core:
 
     async def start(self) -> None:
         self.recover()
+        self._running = True
         self._tasks = [
             asyncio.create_task(self._job_loop(), name="localbot-jobs"),
             asyncio.create_task(self._outbox_loop(), name="localbot-outbox"),
         ]
 
     async def stop(self) -> None:
+        self._running = False
+        self._wake_jobs.set()
+        self._wake_outbox.set()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -465,14 +463,16 @@ class Core:
         delay = cap
         if due is not None:
             delay = max(0.0, min(cap, (due - self.clock.now()).total_seconds()))
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
         try:
-            await asyncio.wait_for(event.wait(), timeout=delay)
+            async with asyncio.timeout(delay):
+                await event.wait()
         except TimeoutError:
             pass
         event.clear()
 
     async def _job_loop(self) -> None:
-        while True:
+        while self._running:
             try:
                 await self.run_due_jobs()
             except Exception:  # noqa: BLE001 - the loop must survive anything
@@ -480,13 +480,23 @@ class Core:
             await self._sleep_until(self._wake_jobs, scheduler.next_due(self.db), 30.0)
 
     async def _outbox_loop(self) -> None:
-        while True:
+        while self._running:
             try:
                 if await self.deliver_pending():
                     continue
             except Exception:  # noqa: BLE001
                 log.exception("outbox loop")
             await self._sleep_until(self._wake_outbox, outbox.next_attempt(self.db, sorted(self.adapters)), 5.0)
+
+
+async def _fetch(wanted: Prefetch) -> Any:
+    """Await a look-up with a time limit; a failure is kept as :class:`Failed` for the handler."""
+    try:
+        async with asyncio.timeout(LOOKUP_TIMEOUT_S):
+            return await wanted.fetch()
+    except Exception as exc:  # noqa: BLE001 - any network failure becomes an answer
+        log.warning("lookup %r failed: %s", wanted.key, exc)
+        return Failed(exc)
 
 
 def _as_choice(event: Message, payload: str) -> ChoicePicked:
