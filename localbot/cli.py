@@ -248,3 +248,10 @@ def i18n_check(ctx: click.Context) -> None:
     if found:
         ctx.exit(1)
     click.echo("All texts are translated.")
+
+
+# --- pickup points ---------------------------------------------------------------------------------
+
+from localbot.maps.cli import points  # noqa: E402  (the group's commands import what they need lazily)
+
+main.add_command(points)

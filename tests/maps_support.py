@@ -35,13 +35,14 @@ def tile_server() -> Iterator[tuple[FakeTileServer, str]]:
         yield fake, fake.template(server.url)
 
 
-def maps_settings(tmp_path: Path, nominatim_url: str | None, tile_url: str | None, **extra: Any) -> Settings:
+def maps_settings(tmp_path: Path, nominatim_url: str | None, tile_url: str | None, *, language: str = "en", **extra: Any) -> Settings:
     geocoder: dict[str, Any] = {"url": nominatim_url or "http://127.0.0.1:9", "timeout": 1.5}
     if nominatim_url:
         geocoder["user_agent"] = USER_AGENT
     return Settings(
         database=tmp_path / "maps.db",
         timezone="Europe/Warsaw",
+        language=language,
         geocoder=geocoder,
         map={"tile_url": tile_url, "timeout": 1.5, **extra},
     )

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from localbot.maps import store
-from localbot.replies import Choices, Location, Picture, Reply, Text
+from localbot.replies import Location, Picture, Reply, Text
 from localbot.settings import Settings
 from tests.fakes.http_server import free_port
 from tests.fakes.tiles import TILE_COLOUR

@@ -7,8 +7,8 @@ import random
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings
 from geographiclib.geodesic import Geodesic
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from localbot.community import store as community_store

@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlite_utils
 
+from localbot.maps import store as point_store
 from localbot.polls import store as poll_store
 
 
@@ -30,4 +31,5 @@ def _poll_rows(db: sqlite_utils.Database, *, community_id: int | None, since: da
 
 KINDS: dict[str, ExportKind] = {
     "polls": ExportKind("polls", poll_store.EXPORT_COLUMNS, _poll_rows),
+    "points": ExportKind("points", point_store.EXPORT_COLUMNS, point_store.export_rows, formats=("csv", "json", "geojson")),
 }

@@ -1,4 +1,4 @@
-"""Streaming CSV and JSON writers.
+"""Streaming CSV, JSON and GeoJSON writers.
 
 Rows arrive as an iterator and leave one at a time, so memory stays flat however many votes there
 are. Text that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab
@@ -60,4 +60,33 @@ def write_json(
     return count
 
 
-WRITERS: dict[str, Callable[..., int]] = {"csv": write_csv, "json": write_json}
+def write_geojson(
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    out: TextIO,
+    *,
+    on_row: Callable[[], None] | None = None,
+) -> int:
+    """A GeoJSON FeatureCollection (RFC 7946) for uMap, QGIS or geojson.io, written row by row.
+
+    Each row's ``latitude`` and ``longitude`` make a Point (longitude first, as the format says);
+    the other columns are the feature's properties.
+    """
+    out.write('{"type": "FeatureCollection", "features": [')
+    count = 0
+    for row in rows:
+        feature = {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [row["longitude"], row["latitude"]]},
+            "properties": {c: row.get(c) for c in columns if c not in ("latitude", "longitude")},
+        }
+        out.write(",\n" if count else "\n")
+        out.write(json.dumps(feature, ensure_ascii=False))
+        count += 1
+        if on_row:
+            on_row()
+    out.write("\n]}\n")
+    return count
+
+
+WRITERS: dict[str, Callable[..., int]] = {"csv": write_csv, "json": write_json, "geojson": write_geojson}

@@ -283,14 +283,15 @@ class _Reader:
                 continue
             return frozenset(chosen), " ".join(written)
 
-    def times(self) -> list[Interval] | str | None:
-        """Time ranges, ``closed`` or ``always``; None if nothing of the kind starts here."""
+    def times(self) -> tuple[list[Interval], bool] | None:
+        """Time ranges, or ``closed``/``always`` (which set the day whatever the separator:
+        the flag); None if nothing of the kind starts here."""
         if self.kind() == "closed":
             self.take()
-            return "closed"
+            return [], True
         if self.kind() == "always":
             self.take()
-            return "always"
+            return [(0, DAY)], True
         intervals: list[Interval] = []
         while self.kind() == "time":
             start = self.take()
@@ -301,7 +302,7 @@ class _Reader:
             intervals.append(_interval(start, end))
             if self.kind() == "comma" and self.kind(1) == "time":
                 self.take()
-        return intervals or None
+        return (intervals, False) if intervals else None
 
 
 def _interval(start: _Token, end: _Token) -> Interval:
@@ -331,22 +332,19 @@ def parse_hours(text: str) -> OpeningHours:
         days, written = reader.days()
         if reader.kind() == "colon":
             reader.take()
-        times = reader.times()
-        if times is None:
+        found = reader.times()
+        if found is None:
             token = reader.peek()
             if days is not None:
                 raise HoursError("no_times", days=written)
             assert token is not None
             raise HoursError("unexpected", word=token.text)
+        intervals, absolute = found
         for day in days if days is not None else ALL_DAYS:
-            if times == "closed":
-                schedule[day] = []
-            elif times == "always":
-                schedule[day] = [(0, DAY)]
-            elif replace:
-                schedule[day] = list(times)
+            if replace or absolute:
+                schedule[day] = list(intervals)
             else:
-                schedule[day].extend(times)
+                schedule[day].extend(intervals)
         rules += 1
         replace = False  # "Mon-Fri 10-18 Sat 10-14": a rule with no separator adds
     if not rules:

@@ -60,7 +60,7 @@ def world_pixel(latitude: float, longitude: float, zoom: int) -> tuple[float, fl
 
 
 def metres_per_pixel(latitude: float, zoom: int) -> float:
-    return 2 * math.pi * MERCATOR_RADIUS_M * math.cos(math.radians(latitude)) / (TILE_SIZE * 2**zoom)
+    return 2 * math.pi * MERCATOR_RADIUS_M * math.cos(math.radians(latitude)) / float(TILE_SIZE * 2**zoom)
 
 
 def unwrap(longitudes: list[float]) -> list[float]:
