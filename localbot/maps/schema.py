@@ -1,10 +1,11 @@
 """Tables of pickup points, their spatial index, the geocoding cache, and what members chose.
 
-``pickup_point_index`` is an SQLite R*Tree kept in step with ``pickup_points`` by triggers, so no
-code path can forget it. It has three dimensions: latitude, longitude, and the community id as a
-degenerate range, so a nearest-point search in one community never even visits another's points.
-The exact coordinates ride along as auxiliary columns (the tree itself stores 32-bit floats,
-rounded outwards), so candidates need no lookup in the main table.
+``pickup_point_index`` is an SQLite R*Tree over latitude and longitude, kept in step with
+``pickup_points`` by triggers, so no code path can forget it. The community and the exact
+coordinates ride along as auxiliary columns (the tree itself stores 32-bit floats, rounded
+outwards), so a search filters by community and computes distances without touching the main
+table. (The community as a third, zero-width dimension of the tree was tried: R*Tree splits
+degrade on it and a 100,000-point search took 100 times longer; ``bench/nearest.py`` measures.)
 
 A member's location is never stored on its own initiative: ``member_locations`` holds one only
 when the member asked for it to be remembered (``/near remember``), and ``pickup_choices`` holds
@@ -50,22 +51,20 @@ def m001_pickup_points(db: sqlite_utils.Database) -> None:
             id,
             min_lat, max_lat,
             min_lon, max_lon,
-            min_community, max_community,
-            +latitude, +longitude
+            +community_id, +latitude, +longitude
         );
 
         CREATE TRIGGER pickup_points_indexed AFTER INSERT ON pickup_points BEGIN
             INSERT INTO pickup_point_index
             VALUES (new.id, new.latitude, new.latitude, new.longitude, new.longitude,
-                    new.community_id, new.community_id, new.latitude, new.longitude);
+                    new.community_id, new.latitude, new.longitude);
         END;
 
         CREATE TRIGGER pickup_points_moved AFTER UPDATE OF latitude, longitude, community_id ON pickup_points BEGIN
             UPDATE pickup_point_index
             SET min_lat = new.latitude, max_lat = new.latitude,
                 min_lon = new.longitude, max_lon = new.longitude,
-                min_community = new.community_id, max_community = new.community_id,
-                latitude = new.latitude, longitude = new.longitude
+                community_id = new.community_id, latitude = new.latitude, longitude = new.longitude
             WHERE id = new.id;
         END;
 

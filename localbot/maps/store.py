@@ -176,8 +176,7 @@ def count_points(db: sqlite_utils.Database, community_id: int) -> int:
 # --- nearest -------------------------------------------------------------------------------------
 
 _BOX_SQL = """SELECT id, latitude, longitude FROM pickup_point_index
-              WHERE min_lat <= ? AND max_lat >= ? AND min_lon <= ? AND max_lon >= ?
-                AND min_community <= ? AND max_community >= ?"""
+              WHERE min_lat <= ? AND max_lat >= ? AND min_lon <= ? AND max_lon >= ? AND community_id = ?"""
 
 Candidate = tuple[float, int, float, float]  # haversine metres, id, latitude, longitude
 
@@ -186,7 +185,7 @@ def _candidates(db: sqlite_utils.Database, community_id: int, latitude: float, l
     """Points of the community in the boxes around a circle, with their haversine distance."""
     found: dict[int, Candidate] = {}
     for box in search_boxes(latitude, longitude, radius_m):
-        params = [box.max_lat, box.min_lat, box.max_lon, box.min_lon, community_id, community_id]
+        params = [box.max_lat, box.min_lat, box.max_lon, box.min_lon, community_id]
         for point_id, lat, lon in db.conn.execute(_BOX_SQL, params):
             found[point_id] = (haversine_m(latitude, longitude, lat, lon), point_id, lat, lon)
     return sorted(found.values())
