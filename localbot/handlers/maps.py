@@ -101,7 +101,8 @@ def locate_text(ctx: Context, community: Community, text: str, *, keep: bool) ->
     known, place = geocode.cached(ctx.db, key, now=ctx.now)
     if not known:
         try:
-            place = ctx.lookup(("geocode", key), functools.partial(geocoder.asearch, text, language=community.language))
+            # The key is hashed: a failed look-up is logged by its key, and this may be a member's home.
+            place = ctx.lookup(("geocode", hash(key)), functools.partial(geocoder.asearch, text, language=community.language))
         except LookupFailed:
             raise HandlerError(t._("I couldn't find that address just now. Please send a location pin instead.")) from None
         if keep:
@@ -125,7 +126,7 @@ def map_picture(ctx: Context, markers: list[render.Marker], title: str) -> Pictu
         return await asyncio.to_thread(render.draw, view, markers, tiles, attribution)
 
     try:
-        png = ctx.lookup(("map", tuple(markers)), build)
+        png = ctx.lookup(("map", hash(tuple(markers))), build)  # hashed: the markers include the member
     except LookupFailed:
         png = render.draw(view, markers, source.cached(view.keys()) if source else {}, attribution)
     return Picture(data=png, caption=" · ".join(part for part in (title, attribution) if part), filename="map.png")
