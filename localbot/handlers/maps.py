@@ -132,6 +132,17 @@ def map_picture(ctx: Context, markers: list[render.Marker], title: str) -> Pictu
     return Picture(data=png, caption=" · ".join(part for part in (title, attribution) if part), filename="map.png")
 
 
+def point_pin(t: Translator, point: Point, *, title: str | None = None, address: str | None = None) -> Location:
+    """A point as a native map pin (a venue where the messenger has them). Messengers want a venue's
+    address, so a point placed by pin shows its opening hours there instead. Tastings use it too."""
+    return Location(
+        latitude=point.latitude,
+        longitude=point.longitude,
+        title=title or f"{point.number}. {point.name}",
+        address=address or point.address or texts.hours_summary(t, point.hours),
+    )
+
+
 def point_details(t: Translator, point: Point, community: Community, ctx: Context) -> str:
     lines = [f"📍 {point.number}. {point.name}"]
     if point.address:
@@ -164,7 +175,7 @@ def nearest_answer(ctx: Context, community: Community, latitude: float, longitud
                     distance=texts.distance(t, first.metres),
                 )
             ),
-            Location(latitude=first.point.latitude, longitude=first.point.longitude, title=first.point.name, address=first.point.address),
+            point_pin(t, first.point, title=first.point.name),
         ]
     lines = [t._("Pickup points nearest to you:")]
     pins: list[Reply] = []
@@ -177,14 +188,7 @@ def nearest_answer(ctx: Context, community: Community, latitude: float, longitud
         lines.append(f"   {state}")
         if point.address:
             lines.append(f"   {point.address}")
-        pins.append(
-            Location(
-                latitude=point.latitude,
-                longitude=point.longitude,
-                title=f"{index}. {point.name}",
-                address=" · ".join(part for part in (point.address, state) if part),
-            )
-        )
+        pins.append(point_pin(t, point, title=f"{index}. {point.name}", address=" · ".join(part for part in (point.address, state) if part)))
     lines.append("")
     if remembered:
         lines.append(t._("I used the location you asked me to remember; /near forget deletes it."))
@@ -322,8 +326,7 @@ def cmd_point(ctx: Context, cmd: Command) -> HandlerResult:
     community = ctx.require_community()
     point = _point_ref(ctx, community, cmd.args, "/point 2")
     t = ctx.ct if ctx.in_group else ctx.t
-    pin = Location(latitude=point.latitude, longitude=point.longitude, title=f"{point.number}. {point.name}", address=point.address)
-    return [pin, Text(text=point_details(t, point, community, ctx))]
+    return [point_pin(t, point), Text(text=point_details(t, point, community, ctx))]
 
 
 # --- adding and editing (a conversation in the organiser's private chat) --------------------------
@@ -475,7 +478,7 @@ def _add(ctx: Context, c: Conversation) -> conv.Outcome:
         if error.code == "duplicate_name":  # someone took the name in the meantime
             return Goto("name", (Text(text=texts.point_error(t, error)),))
         raise HandlerError(texts.point_error(t, error)) from None
-    pin = Location(latitude=point.latitude, longitude=point.longitude, title=f"{point.number}. {point.name}", address=point.address)
+    pin = point_pin(t, point)
     done = t._("Added pickup point {number}: {name}. Members find it with /near and /points.", number=point.number, name=point.name)
     return Finish((Text(text=done), pin, Text(text=point_details(t, point, community, ctx))))
 

@@ -78,13 +78,18 @@ _TOKEN = re.compile(
 )
 
 
-class HoursError(ValueError):
-    """Hours we cannot read. ``code`` names the problem; ``details`` fill the explanation."""
+class MapsError(ValueError):
+    """A request the pickup-point rules refuse. ``code`` names the rule and ``details`` hold the
+    values that explain it, so that each interface says it in its own words (see ``texts``)."""
 
     def __init__(self, code: str, **details: Any) -> None:
         super().__init__(f"{code}: {details}")
         self.code = code
         self.details = details
+
+
+class HoursError(MapsError):
+    """Opening hours we cannot read."""
 
 
 Interval = tuple[int, int]

@@ -11,9 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from localbot.maps.hours import OpeningHours
+from localbot.maps.hours import MapsError, OpeningHours
 from localbot.polls.model import clean
 
 MAX_NAME = 80
@@ -21,13 +20,8 @@ MAX_ADDRESS = 200
 MAX_NOTE = 500
 
 
-class PointError(ValueError):
-    """A pickup point request that breaks a rule. ``code`` names the rule; ``details`` fill the message."""
-
-    def __init__(self, code: str, **details: Any) -> None:
-        super().__init__(f"{code}: {details}")
-        self.code = code
-        self.details = details
+class PointError(MapsError):
+    """A pickup point that breaks a rule (a duplicate name, coordinates off the Earth, …)."""
 
 
 def name_key(name: str) -> str:

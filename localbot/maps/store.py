@@ -287,20 +287,11 @@ def export_rows(db: sqlite_utils.Database, *, community_id: int | None = None, s
     if since is not None:
         where.append("p.updated_at >= ?")
         params.append(iso(since))
-    cursor = db.conn.execute(
-        f"""SELECT c.name AS community, p.number, p.name, p.latitude, p.longitude, p.address, p.opening_hours,
-                   p.note, p.created_at, p.updated_at
-            FROM pickup_points p JOIN communities c ON c.id = p.community_id
-            WHERE {' AND '.join(where)} ORDER BY p.community_id, p.number""",
-        params,
-    )
-    try:
-        names = [c[0] for c in cursor.description]
-        while batch := cursor.fetchmany(1000):
-            for row in batch:
-                record = dict(zip(names, row, strict=True))
-                for stamp in ("created_at", "updated_at"):
-                    record[stamp] = from_iso(record[stamp]).strftime("%Y-%m-%dT%H:%M:%SZ")
-                yield record
-    finally:
-        cursor.close()
+    sql = f"""SELECT c.name AS community, p.number, p.name, p.latitude, p.longitude, p.address, p.opening_hours,
+                     p.note, p.created_at, p.updated_at
+              FROM pickup_points p JOIN communities c ON c.id = p.community_id
+              WHERE {' AND '.join(where)} ORDER BY p.community_id, p.number"""
+    for record in db.query(sql, params):  # a generator over the cursor: rows are not all loaded at once
+        for stamp in ("created_at", "updated_at"):
+            record[stamp] = from_iso(record[stamp]).strftime("%Y-%m-%dT%H:%M:%SZ")
+        yield record
