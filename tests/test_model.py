@@ -16,6 +16,7 @@ from localbot.replies import (
     Choices,
     Document,
     Edit,
+    LiveEdit,
     Location,
     Option,
     Picture,
