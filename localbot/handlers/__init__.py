@@ -12,6 +12,7 @@ from localbot.handlers.router import Router
 FEATURES = (
     "localbot.handlers.community",
     "localbot.handlers.polls",
+    "localbot.handlers.membership",
 )
 
 
