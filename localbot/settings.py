@@ -9,6 +9,7 @@ organiser installing the bot should not have to read a traceback.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -67,6 +68,12 @@ class TelegramSettings(_Section):
     _urls = field_validator("api_url", "file_url", "webhook_url")(_http_url)
 
 
+#: Outbox purposes that may reach a WhatsApp member whose 24-hour window is closed, and so may
+#: name an approved template (``live`` edits never go to WhatsApp).
+TEMPLATE_PURPOSES: tuple[str, ...] = ("message", "conversation", "poll", "results", "broadcast", "reminder", "prompt", "digest")
+_CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
+
+
 class TwilioSettings(_Section):
     account_sid: str | None = None
     auth_token: SecretStr | None = None
@@ -78,8 +85,42 @@ class TwilioSettings(_Section):
     api_url: str | None = None
     #: Approved content templates by purpose (``reminder``, ``broadcast``, ``prompt``): content SIDs.
     templates: dict[str, str] = Field(default_factory=dict)
+    #: In-session ``twilio/quick-reply`` templates by number of buttons (1 to 3): content SIDs.
+    quick_replies: dict[int, str] = Field(default_factory=dict)
+    #: Most messages per second through this sender; Twilio queues WhatsApp at about 10 a second.
+    messages_per_second: float = Field(default=10.0, gt=0, le=1000)
 
     _urls = field_validator("public_url", "api_url")(_http_url)
+
+    @field_validator("whatsapp_from")
+    @classmethod
+    def _whatsapp_address(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"whatsapp:\+\d{6,16}", value):
+            raise ValueError("must look like whatsapp:+14155238886")
+        return value
+
+    @field_validator("templates")
+    @classmethod
+    def _known_purposes(cls, value: dict[str, str]) -> dict[str, str]:
+        for purpose, sid in value.items():
+            if purpose not in TEMPLATE_PURPOSES:
+                raise ValueError(f"unknown purpose {purpose!r} (use {', '.join(TEMPLATE_PURPOSES)})")
+            _check_content_sid(sid)
+        return value
+
+    @field_validator("quick_replies")
+    @classmethod
+    def _button_counts(cls, value: dict[int, str]) -> dict[int, str]:
+        for buttons, sid in value.items():
+            if not 1 <= buttons <= 3:
+                raise ValueError(f"quick replies have 1 to 3 buttons in a WhatsApp session, not {buttons}")
+            _check_content_sid(sid)
+        return value
+
+
+def _check_content_sid(sid: str) -> None:
+    if not _CONTENT_SID.fullmatch(sid):
+        raise ValueError(f"{sid!r} is not a content SID (HX followed by 32 hexadecimal digits)")
 
 
 class HttpSettings(_Section):

@@ -41,7 +41,9 @@ UNREACHED_JOB = "roster.unreached"
 #: messenger's rate takes a while, and one summary beats one notice per member.
 UNREACHED_SETTLE = timedelta(minutes=2)
 
-#: What a skipped message was, by outbox purpose, for the organisers' summary.
+#: The purposes whose skipped deliveries organisers hear about, and how the summary names them.
+#: One-off messages and conversations are left out: the summary itself is one, and a summary about
+#: an organiser's own closed window would only ask for another.
 WHAT_BY_PURPOSE = {
     "poll": N_("the new poll"),
     "results": N_("the results"),
@@ -50,7 +52,6 @@ WHAT_BY_PURPOSE = {
     "prompt": N_("a survey question"),
     "digest": N_("the weekly digest"),
 }
-WHAT_OTHERWISE = N_("a message")
 MESSENGER_NAMES = {"whatsapp": "WhatsApp", "telegram": "Telegram", "console": "console"}
 
 
@@ -178,14 +179,14 @@ def cmd_invite(ctx: Context, cmd: Command) -> HandlerResult:
         raise HandlerError(ctx.t._("Send /invite for the join code, or /invite new to replace it with a new one."))
     t = ctx.ct if ctx.in_group else ctx.t
     if wanted == "new" or not community.join_code:
-        renewed = bool(community.join_code)
-        return invitation(ctx, t, community, invite.renew_code(ctx.db, community), renewed=renewed)
+        lead = t._("Here is a new code; the old one no longer works.") if community.join_code else None
+        return invitation(ctx, t, community, invite.renew_code(ctx.db, community), lead=lead)
     return invitation(ctx, t, community, community.join_code)
 
 
-def invitation(ctx: Context, t: Translator, community: Community, code: str, *, renewed: bool = False) -> list[Reply]:
+def invitation(ctx: Context, t: Translator, community: Community, code: str, *, lead: str | None = None) -> list[Reply]:
     """How to join: the code, and where WhatsApp is set up, a wa.me link and its QR code."""
-    lines = [t._("Here is a new code; the old one no longer works.")] if renewed else []
+    lines = [lead] if lead else []
     lines.append(t._("New members join {community} by sending me JOIN {code} in a private chat.", community=community.name, code=code))
     replies: list[Reply] = []
     sender = ctx.settings.twilio.whatsapp_from
@@ -213,8 +214,8 @@ def cmd_newcommunity(ctx: Context, cmd: Command) -> HandlerResult:
     invite.join(ctx.db, ctx.member, community, now=ctx.now)
     community_store.set_role(ctx.db, community.id, ctx.member.id, Role.ORGANISER, now=ctx.now)
     assert community.join_code is not None  # every new community gets one
-    created = Text(text=t._("{community} is ready, and you are its organiser.", community=community.name))
-    return [created, *invitation(ctx, t, community, community.join_code)]
+    lead = t._("{community} is ready, and you are its organiser.", community=community.name)
+    return invitation(ctx, t, community, community.join_code, lead=lead)
 
 
 # --- members a messenger would not let us reach --------------------------------------------------
@@ -230,6 +231,8 @@ def report_unreached_later(
     creation time; each skip moves the batch's one summary job a little later, so it runs once the
     deliveries have settled. If a late skip reopens a finished job, the new count is reported.
     """
+    if purpose not in WHAT_BY_PURPOSE:
+        return
     scheduler.schedule(
         db,
         UNREACHED_JOB,
@@ -247,6 +250,8 @@ def job_unreached(ctx: JobContext, job: Job) -> None:
     if community is None:
         return
     purpose, batch, messenger = str(payload["purpose"]), str(payload["batch"]), str(payload["messenger"])
+    if purpose not in WHAT_BY_PURPOSE:
+        return
     counts = one(
         ctx.db,
         """SELECT COUNT(*) AS total, COALESCE(SUM(state = 'skipped'), 0) AS skipped FROM outbox
@@ -273,7 +278,7 @@ def job_unreached(ctx: JobContext, job: Job) -> None:
 
 def unreached_text(t: Translator, community: Community, messenger: str, purpose: str, skipped: int, total: int) -> str:
     name = MESSENGER_NAMES.get(messenger, messenger)
-    what = t._(WHAT_BY_PURPOSE.get(purpose, WHAT_OTHERWISE))
+    what = t._(WHAT_BY_PURPOSE[purpose])
     first = t.n_(
         "{n} of {total} members on {messenger} did not get {what} in {community}.",
         "{n} of {total} members on {messenger} did not get {what} in {community}.",
