@@ -54,3 +54,20 @@ async def test_a_group_poll_merges_votes_from_the_group_and_whatsapp(rig: WhatsA
     channels = sorted(row["channel"] for row in rig.core.db.query("SELECT channel FROM poll_votes"))
     assert channels == ["console", "console", "whatsapp", "whatsapp"]
     assert await rig.replies(ENGLISH) == [] and await rig.replies(POLISH) == []  # each got it once
+
+
+async def test_an_organiser_on_whatsapp_starts_a_poll_step_by_step_and_the_group_gets_it(rig: WhatsAppRig) -> None:
+    rig.core.settings.organisers.append(ENGLISH)
+    await rig.join(ENGLISH, name="Emma")
+    for answer in ("/poll", "Lunch on Friday?", "Pizza", "Soup | Salad", "1", "1", "1", "1"):
+        await rig.say(ENGLISH, answer)
+    confirm = (await rig.replies(ENGLISH))[-1]
+    assert confirm.startswith("Here is your poll for Sunny Estate:") and confirm.endswith("1) Post it\n2) Cancel\nReply with a number from 1 to 2.")
+    await rig.say(ENGLISH, "1")
+    posted = await rig.replies(ENGLISH)
+    assert posted[0] == "Posted to Sunny Estate. You can vote here too:" and posted[1].startswith("📊 Poll #1: Lunch on Friday?")
+    (announcement,) = [o for o in rig.console.adapter.take() if o.purpose == "poll"]
+    assert announcement.chat_ref == "console:group" and [o.label for o in announcement.reply.options] == ["Pizza", "Soup", "Salad"]  # type: ignore[union-attr]
+    assert ack(await rig.console.send("3", "bartek")) == "Your vote: Salad"
+    await rig.say(ENGLISH, "3")
+    assert await rig.replies(ENGLISH) == ["✓ Your vote: Salad"]

@@ -29,7 +29,7 @@ from localbot.handlers.membership import UNREACHED_JOB
 from localbot.i18n import N_
 from localbot.polls import store as polls
 from localbot.replies import Location, Picture, Text
-from localbot.settings import HttpSettings, Settings, TwilioSettings
+from localbot.settings import HttpSettings, Settings, SettingsError, TwilioSettings, load_settings
 from localbot.storage import open_database
 from tests.fakes.twilio_api import Fail, FakeTwilioApi, Garble
 from tests.fakes.whatsapp_rig import (
@@ -250,13 +250,13 @@ async def test_a_closed_window_sends_the_template_without_a_body(tmp_path: Path)
     async with whatsapp_rig(tmp_path, templates={"poll": POLL_TEMPLATE}) as rig:
         await rig.join(ENGLISH)
         rig.clock.advance(timedelta(hours=25))
-        await rig.console.send("/poll Lunch? | Pizza | Soup")
+        await rig.console.send("/poll Lunch\ttoday?     Really? | Pizza | Soup")
         await rig.flush()
         sent = rig.api.to(ENGLISH)[-1]
         assert sent.content_sid == POLL_TEMPLATE and sent.body is None and "Body" not in rig.api.requests[-1]
-        assert sent.content_variables == {
+        assert sent.content_variables == {  # one line: WhatsApp refuses new lines, tabs and runs of spaces
             "1": "Sunny Estate",
-            "2": "📊 Poll #1: Lunch? · Single choice · names shown · 1) Pizza · 2) Soup · Reply with a number from 1 to 2.",
+            "2": "📊 Poll #1: Lunch today? Really? · Single choice · names shown · 1) Pizza · 2) Soup · Reply with a number from 1 to 2.",
         }
         await rig.replies(ENGLISH)
         await rig.say(ENGLISH, "2")  # answering the template opens the window; the number still votes
@@ -530,15 +530,28 @@ def test_languages_from_the_country_code() -> None:
     assert language_of_number(POLISH) == "pl" and language_of_number(INDONESIAN) == "id" and language_of_number(ENGLISH) is None
 
 
-async def test_template_variables_are_valid_json_on_one_line(tmp_path: Path) -> None:
-    async with whatsapp_rig(tmp_path, templates={"poll": POLL_TEMPLATE}) as rig:
-        await rig.join(ENGLISH)
-        rig.clock.advance(timedelta(days=2))
-        await rig.console.send("/poll Lunch\ttoday?     Really? | Pizza | Soup")
-        await rig.flush()
-        raw = rig.api.requests[-1]["ContentVariables"][0]
-        variables = json.loads(raw)
-        assert "\n" not in variables["2"] and "\t" not in variables["2"] and "  " not in variables["2"]
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LOCALBOT_TWILIO__TEMPLATES__POLLS", POLL_TEMPLATE, "setting twilio.templates (LOCALBOT_TWILIO__TEMPLATES): unknown purpose 'polls'"),
+        ("LOCALBOT_TWILIO__TEMPLATES__POLL", "HX123", "'HX123' is not a content SID"),
+        ("LOCALBOT_TWILIO__QUICK_REPLIES__4", QUICK_REPLY_3, "quick replies have 1 to 3 buttons in a WhatsApp session, not 4"),
+        ("LOCALBOT_TWILIO__WHATSAPP_FROM", "+14155238886", "setting twilio.whatsapp_from (LOCALBOT_TWILIO__WHATSAPP_FROM): must look like"),
+        ("LOCALBOT_TWILIO__MESSAGES_PER_SECOND", "0", "setting twilio.messages_per_second"),
+    ],
+)
+def test_twilio_settings_are_checked_at_start_up(monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_template_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALBOT_TWILIO__TEMPLATES__POLL", POLL_TEMPLATE)
+    monkeypatch.setenv("LOCALBOT_TWILIO__QUICK_REPLIES", json.dumps({"3": QUICK_REPLY_3}))
+    twilio = load_settings().twilio
+    assert twilio.templates == {"poll": POLL_TEMPLATE} and twilio.quick_replies == {3: QUICK_REPLY_3}
 
 
 # --- `localbot run` -------------------------------------------------------------------------------
