@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from localbot import outbox, runtime, scheduler
+from localbot.adapters.twilio_api import GatewayHttpClient
 from localbot.adapters.whatsapp import chunks, delivery_moves_forward, language_of_number
 from localbot.community import store as community_store
 from localbot.community.model import ChannelKind
@@ -524,6 +525,14 @@ async def test_wrong_input_is_answered_in_the_members_language(rig: WhatsAppRig,
     await rig.say(address, "LEAVE")
     left = await rig.reply(address)
     assert rig.code() in left and rig.core.db["poll_votes"].count == 0
+
+
+def test_the_api_url_setting_redirects_only_twilio_calls() -> None:
+    gateway = GatewayHttpClient("https://gateway.example/twilio/")
+    call = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?PageSize=20"
+    assert gateway.redirect(call) == "https://gateway.example/twilio/2010-04-01/Accounts/AC1/Messages.json?PageSize=20"
+    assert gateway.redirect("https://media.example.org/photo.jpg") == "https://media.example.org/photo.jpg"
+    assert GatewayHttpClient(None).redirect(call) == call
 
 
 def test_languages_from_the_country_code() -> None:

@@ -7,9 +7,9 @@ limit on every call; and ``LOCALBOT_TWILIO__API_URL``, which sends calls meant f
 ``*.twilio.com`` to another base URL (the tests' fake API, a Twilio-compatible gateway).
 
 Failures come back as two kinds, because they call for different care on retry:
-:class:`ApiRefused` (Twilio answered with an error: nothing was sent, except perhaps on a 5xx) and
-:class:`OutcomeUnknown` (the call may have reached Twilio: a retry must first look whether the
-message went out).
+:class:`ApiRefused` (Twilio answered with a 4xx error: nothing was sent) and :class:`OutcomeUnknown`
+(a time-out, a dropped connection, a garbled answer or a 5xx: the message may have gone out, so a
+retry must first look).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Belonging to communities without a group chat: JOIN and LEAVE, /communities, /invite.
+"""Belonging to communities without a group chat: JOIN and LEAVE, /communities, /invite, /newcommunity.
 
 No bot can sit in a WhatsApp group, so a WhatsApp "group" is a community whose members talk to the
 bot one to one. They join by sending ``JOIN <code>`` (or the word in their language) in a private
