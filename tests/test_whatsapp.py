@@ -20,7 +20,11 @@ import pytest
 
 from localbot import outbox, runtime, scheduler
 from localbot.adapters.twilio_api import GatewayHttpClient
-from localbot.adapters.whatsapp import chunks, delivery_moves_forward, language_of_number
+from localbot.adapters.whatsapp import (
+    chunks,
+    delivery_moves_forward,
+    language_of_number,
+)
 from localbot.community import store as community_store
 from localbot.community.model import ChannelKind
 from localbot.events import Command, LocationShared, PhotoShared
@@ -30,7 +34,13 @@ from localbot.handlers.membership import UNREACHED_JOB
 from localbot.i18n import N_
 from localbot.polls import store as polls
 from localbot.replies import Location, Picture, Text
-from localbot.settings import HttpSettings, Settings, SettingsError, TwilioSettings, load_settings
+from localbot.settings import (
+    HttpSettings,
+    Settings,
+    SettingsError,
+    TwilioSettings,
+    load_settings,
+)
 from localbot.storage import open_database
 from tests.fakes.twilio_api import Fail, FakeTwilioApi, Garble
 from tests.fakes.whatsapp_rig import (

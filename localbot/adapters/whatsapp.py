@@ -37,10 +37,22 @@ from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
-from twilio.request_validator import SIGNATURE_HEADER, SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
+from twilio.request_validator import (
+    SIGNATURE_HEADER,
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    get_signature_algorithm,
+)
 
 from localbot import outbox
-from localbot.adapters.base import DEFAULT_CAPABILITIES, Adapter, DeliveryResult, RetryLater, Sent, Undeliverable
+from localbot.adapters.base import (
+    DEFAULT_CAPABILITIES,
+    Adapter,
+    DeliveryResult,
+    RetryLater,
+    Sent,
+    Undeliverable,
+)
 from localbot.adapters.media import SignedMedia
 from localbot.adapters.twilio_api import ApiRefused, OutcomeUnknown, TwilioApi
 from localbot.clock import from_iso, iso
