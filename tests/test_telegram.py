@@ -137,6 +137,18 @@ async def test_a_vote_edit_survives_flood_control_on_the_edit(polling: TelegramE
     assert [c.ok for c in polling.api.calls if c.method == "editMessageText"] == [False, True]
 
 
+async def test_a_confirmation_too_long_for_a_button_answer_is_shortened(polling: TelegramEnv) -> None:
+    labels = [f"{name} " + "with a very long description of the snack " * 2 for name in ("Crisps", "Nuts", "Fruit")]
+    poll = await create_poll(polling, "/poll --multi Snacks? | " + " | ".join(label.strip() for label in labels))
+    message = stored(polling, poll)
+    for n in (1, 2):
+        await polling.answered(await polling.press(BARTEK, message, button(poll, f":{n}")))
+    third = await polling.answered(await polling.press(BARTEK, message, button(poll, ":3")))
+    assert third is not None and len(third) <= 200 and third.endswith("…")
+    assert third.startswith(pl._("Added {option}. Your choices: {choices}", option=labels[2].strip(), choices="")[:20])
+    assert count(polling, "SELECT COUNT(*) FROM poll_votes") == 3
+
+
 # --- the private flow through a deep link ----------------------------------------------------------
 
 
@@ -151,14 +163,17 @@ async def test_a_wizard_moves_to_the_private_chat_through_a_deep_link(tg: Telegr
     chat = tg.private(ANNA)
     await tg.say(ANNA, "/start resume", chat)
     [question] = await tg.next_messages(ANNA.id)
-    assert question["text"] == pl._("What is the question?") or "?" in question["text"]
+    assert question["text"] == pl._("Let's make a poll. What is the question? (Send /cancel to stop.)")
     await tg.say(ANNA, "Gdzie grillujemy?", chat)
-    await tg.next_messages(ANNA.id)
+    [first_option] = await tg.next_messages(ANNA.id)
+    assert first_option["text"] == pl._("Now send the first option. One message per option, or several at once separated by |.")
     await tg.say(ANNA, "Park | Plaża", chat)
     [options] = await tg.next_messages(ANNA.id)
     for answer in (":done", ":single", ":named", ":none"):
-        query = await tg.press(ANNA, stored(tg, options), button(options, answer))
-        assert await tg.answered(query)  # the pressed button's label at least
+        data = button(options, answer)
+        label = next(b["text"] for row in buttons(options) for b in row if b["callback_data"] == data)
+        query = await tg.press(ANNA, stored(tg, options), data)
+        assert await tg.answered(query) == f"✓ {label}"  # no confirmation of its own: the label pressed
         [options] = await tg.next_messages(ANNA.id)
     assert "Gdzie grillujemy?" in options["text"]  # the preview before posting
     await tg.press(ANNA, stored(tg, options), button(options, ":post"))
@@ -196,7 +211,7 @@ async def test_a_member_who_blocked_the_bot_gets_a_pointer_in_the_group(polling:
     polling.api.blocked.clear()
     await polling.say(ANNA, "/start resume", chat)
     [question] = await polling.next_messages(ANNA.id)
-    assert question["text"]
+    assert question["text"] == pl._("Let's make a poll. What is the question? (Send /cancel to stop.)")
 
 
 # --- flood control, network trouble, duplicates ---------------------------------------------------
