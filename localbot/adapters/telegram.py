@@ -591,6 +591,9 @@ class TelegramAdapter(Adapter):
                     return
                 log.warning("reply to %s not delivered: %s", chat_ref, exc)
                 continue
+            except Exception:  # noqa: BLE001 - one reply we cannot render must not stop the others
+                log.exception("reply to %s could not be rendered: %r", chat_ref, reply)
+                continue
             key = getattr(reply, "key", None)
             if key and message_id is not None and not isinstance(reply, Edit):
                 self.core.remember_message(chat_ref, key, str(message_id))
