@@ -214,6 +214,34 @@ async def test_a_member_who_blocked_the_bot_gets_a_pointer_in_the_group(polling:
     assert question["text"] == pl._("Let's make a poll. What is the question? (Send /cancel to stop.)")
 
 
+async def test_only_what_answers_a_member_earns_a_pointer_and_only_one(polling: TelegramEnv) -> None:
+    await polling.say(BARTEK, "/polls")  # Bartek joins the community through the group
+    await polling.next_messages(GROUP_ID)
+    community = polling.community()
+    polling.api.blocked.add(BARTEK.id)
+
+    async def queue(*purposes: str) -> None:
+        now = polling.core.clock.now()
+        with polling.core.db.atomic():
+            for purpose in purposes:
+                outbox.enqueue(polling.core.db, chat_ref=BARTEK.ref, reply=Text(text=purpose), now=now, purpose=purpose, community_id=community.id)
+        polling.core.wake()
+        await polling.outbox_idle()
+
+    await queue("reminder")  # he chose not to hear from the bot: no pointer
+    assert len(polling.api.sent("sendMessage", GROUP_ID)) == 1
+    await queue("message", "message")
+    [pointer] = await polling.next_messages(GROUP_ID)
+    assert pointer["text"] == pl._(
+        "{name}, I can't write to you privately until you open a chat with me. Tap the button below, then ask me again.",
+        name="Bartek",
+    )
+    assert buttons(pointer) == [[{"text": pl._("Open a chat with me"), "url": "https://t.me/localbot_test_bot"}]]
+    await polling.outbox_idle()
+    assert count(polling, "SELECT COUNT(*) FROM outbox WHERE chat_ref = ? AND state = 'failed'", [BARTEK.ref]) == 3
+    assert len(polling.api.sent("sendMessage", GROUP_ID)) == 2  # "/polls" and one pointer
+
+
 # --- flood control, network trouble, duplicates ---------------------------------------------------
 
 

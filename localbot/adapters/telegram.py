@@ -744,8 +744,7 @@ class TelegramAdapter(Adapter):
     def _chat_translator(self, chat_ref: str) -> Translator:
         """A group reads the community's language; a private chat its member's."""
         db = self.core.db
-        channel = community_store.channel_for_chat(db, chat_ref)
-        community = community_store.get_community(db, channel.community_id) if channel else None
+        community = community_store.community_for_chat(db, chat_ref)
         if community is not None:
             return translator(community.language)
         return self.core.translator_for(community_store.member_by_ref(db, chat_ref), None)
