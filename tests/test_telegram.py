@@ -5,6 +5,7 @@ and by webhook through the shared web process."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,13 +14,17 @@ from typing import Any
 import httpx
 import pytest
 
-from localbot import outbox
-from localbot.adapters.telegram import SECRET_HEADER
+from localbot import outbox, runtime
+from localbot.adapters.telegram import SECRET_HEADER, TelegramAdapter
 from localbot.community import store as community_store
+from localbot.core import Core
+from localbot.events import MediaRef
 from localbot.i18n import translator
 from localbot.replies import Ack, Choices, Document, Edit, Location, Option, Picture, Reply, Text
+from localbot.settings import Settings, SettingsError, load_settings
+from localbot.storage import open_database
 from localbot.storage.db import one
-from tests.fakes.telegram_api import Call, Person
+from tests.fakes.telegram_api import TOKEN, Call, FakeBotAPI, Person
 from tests.telegram_env import (
     ANNA,
     BARTEK,
@@ -334,18 +339,11 @@ async def test_the_webhook_is_registered_with_the_secret_and_the_updates_we_need
 
 
 async def test_without_a_configured_secret_the_webhook_still_has_one(tmp_path: Path) -> None:
-    from localbot.adapters.telegram import TelegramAdapter
-    from localbot.core import Core
-    from localbot.storage import open_database
-    from tests.fakes.telegram_api import TOKEN, FakeBotAPI
-
     api = FakeBotAPI()
     await api.start()
     try:
-        settings_kwargs: dict[str, Any] = {"token": TOKEN, "api_url": api.api_url, "webhook_url": "https://bot.example.org/telegram"}
-        from localbot.settings import Settings
-
-        settings = Settings(database=tmp_path / "a.db", telegram=settings_kwargs)
+        telegram = {"token": TOKEN, "api_url": api.api_url, "webhook_url": "https://bot.example.org/telegram"}
+        settings = Settings(database=tmp_path / "a.db", telegram=telegram)
         db = open_database(settings.database)
         first = TelegramAdapter(settings, Core(settings, db))
         again = TelegramAdapter(settings, Core(settings, db))
@@ -546,8 +544,6 @@ async def test_bad_input_gets_clear_answers_and_never_breaks_the_bot(polling: Te
 
 
 async def test_a_shared_photo_can_be_downloaded(polling: TelegramEnv) -> None:
-    from localbot.events import MediaRef
-
     polling.api.files["shelf1"] = b"\xff\xd8\xff" + b"jpeg" * 100
     assert await polling.adapter.download(MediaRef("telegram", "shelf1")) == polling.api.files["shelf1"]
 
@@ -556,12 +552,6 @@ async def test_a_shared_photo_can_be_downloaded(polling: TelegramEnv) -> None:
 
 
 async def test_localbot_run_serves_telegram_by_polling_with_the_web_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import socket
-
-    from localbot import runtime
-    from localbot.settings import load_settings
-    from tests.fakes.telegram_api import TOKEN, FakeBotAPI
-
     api = FakeBotAPI()
     await api.start()
     with socket.socket() as probe:
@@ -595,12 +585,6 @@ async def test_localbot_run_serves_telegram_by_polling_with_the_web_process(tmp_
 
 
 async def test_a_rejected_token_stops_start_up_with_one_clear_line(tmp_path: Path) -> None:
-    from localbot.adapters.telegram import TelegramAdapter
-    from localbot.core import Core
-    from localbot.settings import Settings, SettingsError
-    from localbot.storage import open_database
-    from tests.fakes.telegram_api import FakeBotAPI
-
     api = FakeBotAPI()
     await api.start()
     try:
