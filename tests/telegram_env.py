@@ -22,7 +22,7 @@ from localbot.adapters.web import build_app
 from localbot.clock import OffsetClock
 from localbot.community import store as community_store
 from localbot.core import Core
-from localbot.settings import Settings
+from localbot.settings import Settings, TelegramSettings
 from localbot.storage import open_database
 from localbot.storage.db import one
 from tests.fakes.telegram_api import TOKEN, Call, FakeBotAPI, LocalServer, Person, Updates, group_json, private_json
@@ -106,7 +106,7 @@ def telegram_settings(tmp_path: Path, api: FakeBotAPI, *, webhook: bool, **extra
     telegram: dict[str, Any] = {"token": TOKEN, "api_url": api.api_url}
     if webhook:
         telegram |= {"webhook_url": "https://bot.example.org/telegram", "secret_token": SECRET}
-    return Settings(database=tmp_path / "tg.db", timezone="Europe/Warsaw", telegram=telegram, **extra)
+    return Settings(database=tmp_path / "tg.db", timezone="Europe/Warsaw", telegram=TelegramSettings(**telegram), **extra)
 
 
 @asynccontextmanager

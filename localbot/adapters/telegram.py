@@ -237,12 +237,12 @@ def event_of(update: Update, bot_username: str | None) -> Event | None:
     if update.chat_member is not None:
         change = update.chat_member
         chat = chat_of(change.chat)
-        user = change.new_chat_member.user
+        person = change.new_chat_member.user
         was, now = is_member(change.old_chat_member), is_member(change.new_chat_member)
-        if chat is None or user.is_bot or was == now:
+        if chat is None or person.is_bot or was == now:
             return None
         kind = MemberJoined if now else MemberLeft
-        return kind(chat=chat, sender=sender_of(user), at=change.date, event_id=event_id)
+        return kind(chat=chat, sender=sender_of(person), at=change.date, event_id=event_id)
     message = update.message
     if message is None:
         return None

@@ -545,7 +545,8 @@ async def _parameters(request: Request) -> dict[str, Any]:
         for part in parsed.iter_parts():
             name = part.get_param("name", header="content-disposition")
             filename = part.get_filename()
-            payload = part.get_payload(decode=True) or b""
+            decoded = part.get_payload(decode=True)
+            payload = decoded if isinstance(decoded, bytes) else b""
             raw[str(name)] = {"filename": filename, "data": payload} if filename else payload.decode()
     for name, value in list(raw.items()):
         if not isinstance(value, str):
