@@ -388,6 +388,11 @@ class Core:
 
     # --- outbox delivery -----------------------------------------------------------------------
 
+    def wake(self) -> None:
+        """Have the delivery loop look at the outbox now: for adapters that queue a message
+        themselves (a reply postponed by flood control) outside :meth:`handle`."""
+        self._wake_outbox.set()
+
     async def deliver_pending(self, limit: int = 200) -> int:
         """Deliver what is due in the outbox: in order within a chat, several chats at once."""
         items = outbox.claim(self.db, self.clock.now(), sorted(self.adapters), limit)

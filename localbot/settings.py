@@ -37,6 +37,7 @@ SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "pl", "id")
 Language = Literal["en", "pl", "id"]
 DEFAULT_CONFIG = Path("config/localbot.toml")
 ENV_PREFIX = "LOCALBOT_"
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class SettingsError(Exception):
@@ -66,6 +67,14 @@ class TelegramSettings(_Section):
     secret_token: SecretStr | None = None
 
     _urls = field_validator("api_url", "file_url", "webhook_url")(_http_url)
+
+    @field_validator("secret_token")
+    @classmethod
+    def _secret_alphabet(cls, value: SecretStr | None) -> SecretStr | None:
+        """Telegram accepts 1-256 characters of ``A-Z a-z 0-9 _ -`` and refuses the webhook otherwise."""
+        if value is not None and not _SECRET_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
 
 
 #: Outbox purposes that may reach a WhatsApp member whose 24-hour window is closed, and so may

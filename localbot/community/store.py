@@ -221,6 +221,12 @@ def touch_member(
     return Member.from_row(row)
 
 
+def forget_private_chat(db: sqlite_utils.Database, member_id: int) -> None:
+    """The member's private chat refused a message (they blocked the bot): until they write to the
+    bot again, flows moved to the private chat offer a link instead of writing first."""
+    db.execute("UPDATE members SET private_chat_ref = NULL WHERE id = ?", [member_id])
+
+
 def set_member_language(db: sqlite_utils.Database, member_id: int, language: str | None) -> None:
     db.execute("UPDATE members SET language = ? WHERE id = ?", [language, member_id])
 
