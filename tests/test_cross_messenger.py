@@ -1,16 +1,21 @@
 """One community, two messengers: a poll in the group chat, votes from the group and from WhatsApp
 members, one merged result delivered to both.
 
-The group here is the console's; the same test with a Telegram group follows once the Telegram
-adapter is merged. WhatsApp traffic is real protocol traffic (signed webhooks in, the fake Twilio
-API out), the group side is the console harness.
+WhatsApp traffic is real protocol traffic (signed webhooks in, the fake Twilio API out). The group
+is either the console's (the harness) or a real Telegram group: python-telegram-bot against the
+fake Bot API, with the WhatsApp adapter attached to the same core, as ``localbot run`` does when
+both messengers are configured.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
+from uuid import uuid4
 
+import httpx
 import pytest
 
 from localbot.polls import store as polls
@@ -71,3 +76,74 @@ async def test_an_organiser_on_whatsapp_starts_a_poll_step_by_step_and_the_group
     assert ack(await rig.console.send("3", "bartek")) == "Your vote: Salad"
     await rig.say(ENGLISH, "3")
     assert await rig.replies(ENGLISH) == ["✓ Your vote: Salad"]
+
+
+async def test_one_poll_across_a_telegram_group_and_whatsapp_members(tmp_path: Path) -> None:
+    from localbot.adapters.web import build_app
+    from localbot.adapters.whatsapp import WhatsAppAdapter
+    from localbot.settings import TwilioSettings
+    from tests.fakes.twilio_api import FakeTwilioApi
+    from tests.fakes.whatsapp_rig import ACCOUNT, PUBLIC, SENDER, TOKEN, sign
+    from tests.telegram_env import ANNA, BARTEK, CITRA, GROUP_ID, running
+
+    async with FakeTwilioApi(ACCOUNT, TOKEN, lambda: datetime.now(UTC)) as twilio:
+        whatsapp_settings = TwilioSettings.model_validate(
+            {"account_sid": ACCOUNT, "auth_token": TOKEN, "whatsapp_from": SENDER, "public_url": PUBLIC,
+             "api_url": twilio.base_url, "messages_per_second": 1000}
+        )
+        async with running(tmp_path, "polling", twilio=whatsapp_settings) as tg:
+            tg.api.set_status(GROUP_ID, ANNA.id, "administrator")
+            whatsapp = WhatsAppAdapter(tg.core.settings, tg.core)
+            tg.core.attach(whatsapp)
+            transport = httpx.ASGITransport(app=build_app(tg.core, [tg.adapter, whatsapp]))
+            async with httpx.AsyncClient(transport=transport, base_url=PUBLIC) as web:
+
+                async def whatsapp_says(address: str, body: str, **fields: str) -> None:
+                    params = {"MessageSid": "SM" + uuid4().hex, "AccountSid": ACCOUNT, "From": address, "To": SENDER,
+                              "Body": body, "NumMedia": "0", "ProfileName": fields.pop("name", ""), **fields}
+                    response = await web.post("/twilio/whatsapp", data=params,
+                                              headers={"X-Twilio-Signature": sign(PUBLIC + "/twilio/whatsapp", params)})
+                    assert response.status_code == 200, response.text
+
+                async def received(address: str, count: int) -> list[str]:
+                    async with asyncio.timeout(10):
+                        while len(twilio.to(address)) < count:
+                            await asyncio.sleep(0.02)
+                    return [m.text for m in twilio.to(address)]
+
+                # The Telegram group becomes a community on its first message; WhatsApp members join it by code.
+                await tg.say(ANNA, "/polls")
+                await tg.next_messages(GROUP_ID)  # "There are no open polls." — the group is linked now
+                code = tg.community().join_code
+                await whatsapp_says(ENGLISH, f"JOIN {code}", name="Emma")
+                await whatsapp_says(POLISH, f"JOIN {code}", name="Ola")
+                await received(ENGLISH, 1)
+                await received(POLISH, 1)
+
+                await tg.say(ANNA, "/poll Where do we meet? | Kiosk | Library | Park")
+                [poll] = await tg.next_messages(GROUP_ID)
+                assert poll["text"].startswith("📊 Poll #1: Where do we meet?")
+                assert (await received(ENGLISH, 2))[-1].startswith("📊 Poll #1: Where do we meet?")
+                assert (await received(POLISH, 2))[-1].startswith("📊 Głosowanie nr 1: Where do we meet?")
+
+                message = tg.api.message(GROUP_ID, poll.result["message_id"])
+                await tg.answered(await tg.press(BARTEK, message, "v:1:1"))
+                await tg.answered(await tg.press(CITRA, message, "v:1:2"))
+                await whatsapp_says(ENGLISH, "2")
+                await whatsapp_says(POLISH, "Library", ButtonPayload="v:1:2", ButtonText="Library")
+                assert (await received(ENGLISH, 3))[-1] == "✓ Your vote: Library"
+                assert (await received(POLISH, 3))[-1] == "✓ Twój głos: Library"
+
+                await tg.say(ANNA, "/close")
+                [closing] = await tg.next_messages(GROUP_ID)
+                assert "Poll #1 is closed: Where do we meet?" in closing["text"]
+                assert "Most chosen: Library (75%)" in closing["text"] and "4 people voted." in closing["text"]
+                english = (await received(ENGLISH, 4))[-1]
+                polish = (await received(POLISH, 4))[-1]
+                assert english == closing["text"]  # one merged result, the same in the group and on WhatsApp
+                assert "Najczęściej wybierane: Library (75%)" in polish and "Zagłosowały 4 osoby." in polish
+                await tg.outbox_idle()
+                assert len(twilio.to(ENGLISH)) == 4 and len(twilio.to(POLISH)) == 4  # each message once
+                channels = sorted(row["channel"] for row in tg.core.db.query("SELECT channel FROM poll_votes"))
+                assert channels == ["telegram", "telegram", "whatsapp", "whatsapp"]
+            await whatsapp.stop()
