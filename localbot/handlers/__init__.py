@@ -13,6 +13,8 @@ FEATURES = (
     "localbot.handlers.community",
     "localbot.handlers.polls",
     "localbot.handlers.membership",
+    "localbot.handlers.reports",
+    "localbot.handlers.surveys",
 )
 
 
