@@ -225,19 +225,22 @@ async def test_telegram_members_get_a_deep_link_and_toggle_buttons(core: Core, c
     assert isinstance(first[0], Choices) and "How often do you drink coffee?" in first[0].text
     assert [o.label for o in first[0].options] == ["Every day", "A few times a week", "Rarely", "Never"]
     conversation = first[0].options[0].payload.rsplit(":", 1)[0]
+    assert first[0].options[0].payload == f"{conversation}:0.daily"  # question 0, option "daily"
 
     async def tap(value: str) -> list:  # type: ignore[type-arg]
         return await core.handle(ChoicePicked(chat=private, sender=member, payload=f"{conversation}:{value}"))
 
-    await tap("daily")
+    await tap("0.daily")
     await core.handle(Message(chat=private, sender=member, text="7:30"))
-    days = await tap("mon")  # with buttons a multiple choice is toggled, then finished with Done
+    days = await tap("2.mon")  # with buttons a multiple choice is toggled, then finished with Done
     assert isinstance(days[0], Choices) and "✓ Monday" in [o.label for o in days[0].options]
     assert "Picked so far: Monday" in days[0].text and days[0].options[-1].label == "✅ Done"
-    await tap("sat")
-    await tap("sun")
-    await tap("sun")  # tapped again: off
-    assert "Where do you drink it most often?" in texts(await tap("done"))
+    await tap("2.sat")
+    await tap("2.sun")
+    await tap("2.sun")  # tapped again: off
+    assert "Where do you drink it most often?" in texts(await tap("2.done"))
+    stale = texts(await tap("0.weekly"))  # a button of the first question, scrolled back to
+    assert "That button belongs to an earlier question." in stale and "Where do you drink it most often?" in stale
     answers = [json.loads(r["value"]) for r in core.db.query("SELECT value FROM survey_answers WHERE question = 'days'")]
     assert answers == [["mon", "sat"]]
 

@@ -221,15 +221,21 @@ def question_reply(
         lines.append(question.hint.pick(language))
     lines += _hints(t, question, buttons=buttons, selection=selection)
     style = style_of(question)
+    position = study.questions.index(question)
+
+    def button(label: str, value: str) -> Option:
+        # The question's position goes into the payload, so a tap on an earlier question's button
+        # (same conversation, maybe the same option value) is not taken as an answer to this one.
+        return c.option(label, f"{position}.{value}")
+
     buttons_shown: list[Option] = []
     if style in ("pick", "place") or (question.kind is Kind.SCALE and buttons):
         for value, label in answers.options(question, language):
-            marked = f"✓ {label}" if value in selection else label
-            buttons_shown.append(c.option(marked, value))
+            buttons_shown.append(button(f"✓ {label}" if value in selection else label, value))
         if question.picks_several and buttons:
-            buttons_shown.append(c.option("✅ " + t._("Done"), DONE))
+            buttons_shown.append(button("✅ " + t._("Done"), DONE))
     if not question.required and (style in ("pick", "place", "photo") or buttons):
-        buttons_shown.append(c.option(t._("Skip"), SKIP))
+        buttons_shown.append(button(t._("Skip"), SKIP))
     text = "\n".join(lines)
     if buttons_shown:
         columns = 2 if question.kind in (Kind.WEEKDAY, Kind.SCALE) else 1
@@ -287,6 +293,11 @@ def _take(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
         return Finish((Text(text=t._("This survey no longer exists.")),))
     question = study.question(c.data["q"])
     c.data.pop("lead", None)
+    choice = a.choice
+    if choice is not None:
+        position, _, choice = choice.partition(".")
+        if position != str(study.questions.index(question)):
+            return Retry(t._("That button belongs to an earlier question. Here is the current one:"))
     notes: list[Reply] = []
     if entry.kind == "prompt" and entry.started_at is None and entry.expires_at is not None and entry.expired(ctx.now):
         notes.append(
@@ -302,17 +313,17 @@ def _take(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
     # there are no buttons is a whole answer, like "1, 3".
     toggles = isinstance(a.event, ChoicePicked) and _buttons(ctx, ctx.member)
     try:
-        if question.picks_several and toggles and a.choice not in (None, DONE, SKIP):
-            picked = answers.one_of(question, Given(choice=a.choice))
+        if question.picks_several and toggles and choice not in (None, DONE, SKIP):
+            picked = answers.one_of(question, Given(choice=choice))
             if picked in selection:
                 selection.remove(picked)
             else:
                 selection.append(picked)
             return Goto(c.step)
-        if question.picks_several and a.choice == DONE:
+        if question.picks_several and choice == DONE:
             value = answers.check_picks(question, selection)
         else:
-            given = Given(text=a.text if a.photo is None else None, choice=a.choice, location=a.location, photo=a.photo is not None)
+            given = Given(text=a.text if a.photo is None else None, choice=choice, location=a.location, photo=a.photo is not None)
             value = answers.parse(question, given, now_local=ctx.now.astimezone(_tz(participant)))
     except AnswerError as error:
         return Retry(answer_error(t, error))
