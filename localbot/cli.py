@@ -8,12 +8,15 @@ import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from localbot import __version__
 from localbot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 def _settings(ctx: click.Context, **extra: Any) -> Settings:
@@ -25,6 +28,16 @@ def _settings(ctx: click.Context, **extra: Any) -> Settings:
         click.echo(f"localbot: {exc}", err=True)
         ctx.exit(2)
     return settings
+
+
+def _existing_database(ctx: click.Context, settings: Settings) -> sqlite_utils.Database:
+    """The configured database, opened; exits with a one-line message if there is none yet."""
+    from localbot.storage import open_database
+
+    if not Path(settings.database).is_file():
+        click.echo(f"localbot: no database at {settings.database}", err=True)
+        ctx.exit(1)
+    return open_database(settings.database)
 
 
 def _logging(settings: Settings, *, quiet: bool = False) -> None:
@@ -185,7 +198,6 @@ def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community:
     from localbot.community import store as community_store
     from localbot.export.kinds import KINDS
     from localbot.export.writers import BINARY, WRITERS
-    from localbot.storage import open_database
 
     spec = KINDS.get(kind)
     if spec is None:
@@ -196,11 +208,7 @@ def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community:
     binary = fmt in BINARY
     if binary and out is None and sys.stdout.isatty():
         raise click.BadParameter(f"{fmt} is a binary format: write it to a file with --out", param_hint="--format")
-    settings = _settings(ctx)
-    if not Path(settings.database).is_file():
-        click.echo(f"localbot: no database at {settings.database}", err=True)
-        ctx.exit(1)
-    database = open_database(settings.database)
+    database = _existing_database(ctx, _settings(ctx))
     try:
         community_id = None
         if community:
@@ -284,14 +292,9 @@ def survey_validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
 @click.pass_context
 def survey_report(ctx: click.Context, name: str, fmt: str, out: Path | None, community: str | None, language: str | None) -> None:
     """The habit map of survey NAME (a study name or a number): heat map, breakdowns, compliance."""
-    from localbot.storage import open_database
     from localbot.surveys.commandline import ReportError, find_run, render
 
-    settings = _settings(ctx)
-    if not Path(settings.database).is_file():
-        click.echo(f"localbot: no database at {settings.database}", err=True)
-        ctx.exit(1)
-    database = open_database(settings.database)
+    database = _existing_database(ctx, _settings(ctx))
     try:
         try:
             run = find_run(database, name, community)

@@ -734,11 +734,16 @@ def had(ctx: Context, run: store.Run, community: Community) -> list[Reply]:
     return start_questionnaire(ctx, run, entry, participant, "self")
 
 
-def pause(ctx: Context, run: store.Run, community: Community) -> list[Reply]:
-    t = ctx.t
+def _taking_part(ctx: Context, run: store.Run) -> store.Participant:
     participant = store.get_participant(ctx.db, run.id, ctx.member.id)
     if participant is None or participant.status in ("left", "finished"):
-        raise HandlerError(t._("You are not taking part in this survey."))
+        raise HandlerError(ctx.t._("You are not taking part in this survey."))
+    return participant
+
+
+def pause(ctx: Context, run: store.Run, community: Community) -> list[Reply]:
+    t = ctx.t
+    participant = _taking_part(ctx, run)
     if not run.is_diary:
         current = conv.load(ctx.db, ctx.member.id, ctx.private_chat_ref(ctx.member))
         if current is not None and current.flow.startswith(FLOW_PREFIX) and current.data.get("run") == run.id:
@@ -754,9 +759,7 @@ def pause(ctx: Context, run: store.Run, community: Community) -> list[Reply]:
 
 def resume(ctx: Context, run: store.Run, community: Community) -> list[Reply]:
     t = ctx.t
-    participant = store.get_participant(ctx.db, run.id, ctx.member.id)
-    if participant is None or participant.status in ("left", "finished"):
-        raise HandlerError(t._("You are not taking part in this survey."))
+    participant = _taking_part(ctx, run)
     if not run.is_diary:
         return take(ctx, run, community)
     if participant.status != "paused":
@@ -778,9 +781,7 @@ def resume(ctx: Context, run: store.Run, community: Community) -> list[Reply]:
 
 def leave(ctx: Context, run: store.Run, community: Community) -> list[Reply]:
     t = ctx.t
-    participant = store.get_participant(ctx.db, run.id, ctx.member.id)
-    if participant is None or participant.status in ("left", "finished"):
-        raise HandlerError(t._("You are not taking part in this survey."))
+    participant = _taking_part(ctx, run)
     _stop_participant(ctx, run, participant, "left")
     current = conv.load(ctx.db, ctx.member.id, ctx.private_chat_ref(ctx.member))
     if current is not None and current.flow.startswith(FLOW_PREFIX) and current.data.get("run") == run.id:

@@ -18,7 +18,7 @@ import sqlite_utils
 
 from localbot.clock import from_iso, iso
 from localbot.polls.model import Poll, PollOption, PollSpec, Tally, VoteResult
-from localbot.storage.db import one, rows
+from localbot.storage.db import one, rows, stream
 
 NAMES_SHOWN = 10
 
@@ -227,19 +227,9 @@ def export_rows(
         LEFT JOIN members m ON m.id = v.member_id
         WHERE {' AND '.join(where)}
         ORDER BY p.community_id, p.number, v.id"""
-    cursor = db.conn.execute(sql, params)
-    try:
-        names = [c[0] for c in cursor.description]
-        while True:
-            batch = cursor.fetchmany(1000)
-            if not batch:
-                return
-            for row in batch:
-                record = dict(zip(names, row, strict=True))
-                record["time"] = _export_time(record["time"])
-                yield record
-    finally:
-        cursor.close()
+    for record in stream(db, sql, params):
+        record["time"] = _export_time(record["time"])
+        yield record
 
 
 def _export_time(stamp: str) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from localbot.clock import from_iso, iso
-from localbot.storage.db import one, rows
+from localbot.storage.db import one, rows, stream
 from localbot.surveys import answers as answer_text
 from localbot.surveys.definition import parse
 from localbot.surveys.model import Study, Window
@@ -488,17 +488,8 @@ def export_rows(
         JOIN members m ON m.id = p.member_id
         WHERE {' AND '.join(where)}
         ORDER BY r.community_id, r.number, m.ref, e.id, a.id"""
-    cursor = db.conn.execute(sql, params)
-    try:
-        names = [c[0] for c in cursor.description]
-        while True:
-            batch = cursor.fetchmany(1000)
-            if not batch:
-                return
-            for values in batch:
-                yield _export_row(dict(zip(names, values, strict=True)))
-    finally:
-        cursor.close()
+    for row in stream(db, sql, params):
+        yield _export_row(row)
 
 
 def _stamp(text: str | None) -> str:
