@@ -47,7 +47,8 @@ from localbot.surveys.model import Kind, Question, Study
 from localbot.surveys.schedule import WindowError
 from localbot.when import WhenError, parse_deadline
 
-FLOW_PREFIX = "survey."
+#: The questionnaire's flows are ``survey.q.<style>``; the prefix tells them from other flows.
+FLOW_PREFIX = "survey.q."
 #: Input styles: what the core routes to the questionnaire for the current question.
 STYLES: dict[str, Expect] = {
     "pick": Expect.CHOICE | Expect.TEXT,
@@ -338,9 +339,7 @@ def _next(
 ) -> conv.Outcome:
     t = ctx.t
     study = run.study
-    answered = store.answers_of(ctx.db, entry.id)
-    before = store.answered_before(ctx.db, participant.id, exclude_entry=entry.id) if run.is_diary else frozenset()
-    following = study.next_question(answered, before)
+    following = _current_question(ctx, run, entry, participant)
     c.data.pop("sel", None)
     if following is None:
         store.complete_entry(ctx.db, entry.id, ctx.now)
@@ -370,14 +369,15 @@ def _data(run: store.Run, entry: store.Entry, question: Question, lead: str) -> 
     return {"run": run.id, "entry": entry.id, "q": question.id, "lead": lead}
 
 
-def _first_question(ctx: Effects, run: store.Run, entry: store.Entry, participant: store.Participant) -> Question | None:
+def _current_question(ctx: Effects, run: store.Run, entry: store.Entry, participant: store.Participant) -> Question | None:
+    """Where an entry's questionnaire stands: its first unanswered question that applies."""
     before = store.answered_before(ctx.db, participant.id, exclude_entry=entry.id) if run.is_diary else frozenset()
     return run.study.next_question(store.answers_of(ctx.db, entry.id), before)
 
 
 def start_questionnaire(ctx: Context, run: store.Run, entry: store.Entry, participant: store.Participant, lead: str) -> list[Reply]:
     """Open an entry's questionnaire for the member who asked for it, in their private chat."""
-    question = _first_question(ctx, run, entry, participant)
+    question = _current_question(ctx, run, entry, participant)
     if question is None:
         store.complete_entry(ctx.db, entry.id, ctx.now)
         return [Text(text=ctx.t._("There is nothing left to answer here. Thank you!"))]
@@ -396,7 +396,7 @@ def open_for_member(
     ctx: Effects, member: Member, community: Community, run: store.Run, entry: store.Entry, participant: store.Participant, lead: str
 ) -> list[Reply]:
     """Open an entry's questionnaire for a member who is not the one speaking (a scheduled prompt)."""
-    question = _first_question(ctx, run, entry, participant)
+    question = _current_question(ctx, run, entry, participant)
     if question is None:
         return []
     style = style_of(question)
@@ -626,16 +626,19 @@ def join(ctx: Context, run: store.Run, community: Community) -> list[Reply]:
     return _as_acks(ctx, replies)
 
 
-def _join_run(ctx: Context, c: Conversation) -> tuple[store.Run, Community, Study]:
+def _join_run(ctx: Context, c: Conversation) -> tuple[store.Run, Community, Study] | None:
     run = store.get_run(ctx.db, int(c.data["run"]))
     if run is None or not run.is_open or run.study.diary is None:
-        raise HandlerError(ctx.t._("This diary has closed."))
+        return None
     return run, _community_of(ctx, run), run.study
 
 
 def _ask_window(ctx: Context, c: Conversation) -> HandlerResult:
     t = ctx.t
-    run, community, study = _join_run(ctx, c)
+    joining = _join_run(ctx, c)
+    if joining is None:
+        return Text(text=t._("This diary has closed."))
+    run, community, study = joining
     diary = study.diary
     assert diary is not None
     lines = [_run_label(t, run)]
@@ -654,7 +657,10 @@ def _ask_window(ctx: Context, c: Conversation) -> HandlerResult:
 
 def _take_window(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
     t = ctx.t
-    run, community, study = _join_run(ctx, c)
+    joining = _join_run(ctx, c)
+    if joining is None:
+        return Finish((Text(text=t._("This diary has closed.")),))
+    run, community, study = joining
     diary = study.diary
     assert diary is not None
     try:

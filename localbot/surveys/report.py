@@ -34,7 +34,7 @@ import sqlite_utils
 
 from localbot.clock import iso
 from localbot.community import store as community_store
-from localbot.i18n import Translator
+from localbot.i18n import Translator, translator
 from localbot.surveys import store
 from localbot.surveys.answers import options
 from localbot.surveys.model import WEEKDAYS, Kind, Question, Study, answer_values
@@ -196,7 +196,7 @@ def count_answers(question: Question | None, answers: list[Any], language: str) 
         counts.update(str(v) for v in answer_values(answer))
     out = [Count(value, label, counts[value], counts[value] / len(given)) for value, label in labels if counts[value]]
     if located:
-        out.append(Count("location", "📍", located, located / len(given)))
+        out.append(Count("location", "📍 " + translator(language)._("a shared location"), located, located / len(given)))
     return sorted(out, key=lambda c: -c.count)[:TOP]
 
 
@@ -213,9 +213,10 @@ def build(db: sqlite_utils.Database, run: store.Run, language: str) -> HabitMap:
         usable = [i for i in items if i["entry"].kind == "self" or (i["entry"].kind == "prompt" and i["entry"].on_time)]
     else:
         usable = [i for i in items if i["entry"].kind == "once"]
-    moment_items = [i for i in usable if roles.moment is not None and roles.moment.holds(i["answers"])]
-    if not study.is_diary and roles.moment is None:
-        moment_items = usable  # every respondent's habits count
+    if roles.moment is not None:
+        moment_items = [i for i in usable if roles.moment.holds(i["answers"])]
+    else:  # a one-off survey asks everyone about their habits; a diary cannot tell its moments
+        moment_items = [] if study.is_diary else usable
 
     heatmap = _diary_heatmap(study, usable, moment_items) if study.is_diary else _once_heatmap(study, usable)
 
@@ -255,7 +256,7 @@ def build(db: sqlite_utils.Database, run: store.Run, language: str) -> HabitMap:
         closed_at=run.closed_at,
         participants=len({i["member_id"] for i in usable}),
         answered=len(usable),
-        moments=len(moment_items) if (roles.moment is not None or heatmap is not None) else 0,
+        moments=len(moment_items),
         heatmap=heatmap,
         places=among(roles.place, moment_items),
         pairings=among(roles.pairing, moment_items),
