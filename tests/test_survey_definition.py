@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from localbot.surveys.definition import StudyError, field_name, load, parse
 from localbot.surveys.locate import key_lines, line_of
@@ -235,3 +237,24 @@ def test_validate_command(tmp_path: Path) -> None:
     assert f"{bad}: 1 error(s); not usable" in failed.stdout
     assert "missing.toml: no such file" in failed.stdout
     assert "Traceback" not in failed.stderr
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_any_damage_to_a_study_file_is_reported_never_raised(data: st.DataObject) -> None:
+    """Whatever an organiser's editor does to a file, the validator answers with problems."""
+    lines = (EXAMPLES / data.draw(st.sampled_from(["coffee-diary.toml", "coffee-habits.toml"]))).read_text().splitlines()
+    for _ in range(data.draw(st.integers(1, 3))):
+        index = data.draw(st.integers(0, len(lines) - 1))
+        action = data.draw(st.sampled_from(["drop", "duplicate", "value"]))
+        if action == "drop":
+            del lines[index]
+        elif action == "duplicate":
+            lines.insert(index, lines[index])
+        elif "=" in lines[index]:
+            key = lines[index].split("=", 1)[0]
+            lines[index] = key + "= " + data.draw(st.sampled_from(['""', "0", "-3", "true", "[]", "{}", '"x"', "1.5", '"07:00-07:30"', "[1, 2]", '{ question = "nope", equals = 1 }']))
+    try:
+        parse("\n".join(lines), filename="f.toml", name="f")
+    except StudyError as error:
+        assert error.problems and all(p.line >= 1 and p.message for p in error.problems)

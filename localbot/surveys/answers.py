@@ -163,7 +163,7 @@ def check_picks(question: Question, picked: list[str]) -> list[str]:
 
 
 def _read_number(text: str | None) -> float | None:
-    match = _NUMBER.match(text or "")
+    match = _NUMBER.match((text or "").strip())
     if not match:
         return None
     return float(match.group(1).replace(",", "."))
