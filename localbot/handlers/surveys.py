@@ -321,6 +321,7 @@ def _take(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
             else:
                 selection.append(picked)
             return Goto(c.step)
+        value: Any
         if question.picks_several and choice == DONE:
             value = answers.check_picks(question, selection)
         else:

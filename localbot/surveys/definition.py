@@ -586,7 +586,7 @@ class _Checker:
             self.warn(path, "no report.moment: the habit map cannot tell which check-ins were consumption moments")
         if mode is Mode.ONCE and bool(picked.get("time")) != bool(picked.get("weekday")):
             self.warn(path, "the heat map of a one-off survey needs both report.time and report.weekday")
-        return Roles(moment=moment, hours_per_cell=hours, **picked)  # type: ignore[arg-type]
+        return Roles(moment=moment, hours_per_cell=hours, **picked)
 
 
 def parse(source: str, *, filename: str = "<study>", name: str | None = None) -> tuple[Study, list[Problem]]:

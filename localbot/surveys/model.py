@@ -112,8 +112,8 @@ class Condition:
         if not numbers:
             return False
         if self.op is Op.AT_LEAST:
-            return numbers[0] >= self.value
-        return numbers[0] <= self.value
+            return bool(numbers[0] >= self.value)
+        return bool(numbers[0] <= self.value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -221,7 +221,7 @@ def build(db: sqlite_utils.Database, run: store.Run, language: str) -> HabitMap:
     heatmap = _diary_heatmap(study, usable, moment_items) if study.is_diary else _once_heatmap(study, usable)
 
     def question(role: str | None) -> Question | None:
-        return study.question(role) if study.has(role) else None
+        return study.question(role) if role is not None and study.has(role) else None
 
     def among(role: str | None, pool: list[dict[str, Any]]) -> list[Count]:
         if role is None:

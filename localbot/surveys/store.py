@@ -192,7 +192,8 @@ def get_run(db: sqlite_utils.Database, run_id: int) -> Run | None:
 
 def runs(db: sqlite_utils.Database, community_id: int | None = None, *, open_only: bool = False) -> list[Run]:
     """Runs, newest first: of one community, or of all."""
-    where, params = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
     if community_id is not None:
         where.append("community_id = ?")
         params.append(community_id)
@@ -469,7 +470,8 @@ def export_rows(
 ) -> Iterator[dict[str, Any]]:
     """One row per answer in long format, streamed. ``answer`` is readable (in the study's first
     language), ``value`` machine-readable (option codes, numbers, ``HH:MM``, a photo's file)."""
-    where, params = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
     if community_id is not None:
         where.append("r.community_id = ?")
         params.append(community_id)
