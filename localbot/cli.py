@@ -8,12 +8,15 @@ import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from localbot import __version__
 from localbot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 def _settings(ctx: click.Context, **extra: Any) -> Settings:
@@ -25,6 +28,16 @@ def _settings(ctx: click.Context, **extra: Any) -> Settings:
         click.echo(f"localbot: {exc}", err=True)
         ctx.exit(2)
     return settings
+
+
+def _existing_database(ctx: click.Context, settings: Settings) -> sqlite_utils.Database:
+    """The configured database, opened; exits with a one-line message if there is none yet."""
+    from localbot.storage import open_database
+
+    if not Path(settings.database).is_file():
+        click.echo(f"localbot: no database at {settings.database}", err=True)
+        ctx.exit(1)
+    return open_database(settings.database)
 
 
 def _logging(settings: Settings, *, quiet: bool = False) -> None:
@@ -175,17 +188,16 @@ def _since(value: str | None) -> datetime | None:
 
 @main.command()
 @click.argument("kind")
-@click.option("--format", "fmt", default="csv", show_default=True, help="csv or json (more per kind).")
+@click.option("--format", "fmt", default="csv", show_default=True, help="csv or json; xlsx for some kinds (surveys).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
 @click.option("--community", help="Only this community (by name).")
 @click.option("--since", help="Only rows from this date on (ISO 8601).")
 @click.pass_context
 def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community: str | None, since: str | None) -> None:
-    """Export KIND (polls, …) in long format for spreadsheets, R or map tools."""
+    """Export KIND (polls, surveys) in long format for spreadsheets, R or map tools."""
     from localbot.community import store as community_store
     from localbot.export.kinds import KINDS
-    from localbot.export.writers import WRITERS
-    from localbot.storage import open_database
+    from localbot.export.writers import BINARY, WRITERS
 
     spec = KINDS.get(kind)
     if spec is None:
@@ -193,11 +205,10 @@ def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community:
     fmt = fmt.lower()
     if fmt not in spec.formats or fmt not in WRITERS:
         raise click.BadParameter(f"{kind} can be exported as {', '.join(spec.formats)}", param_hint="--format")
-    settings = _settings(ctx)
-    if not Path(settings.database).is_file():
-        click.echo(f"localbot: no database at {settings.database}", err=True)
-        ctx.exit(1)
-    database = open_database(settings.database)
+    binary = fmt in BINARY
+    if binary and out is None and sys.stdout.isatty():
+        raise click.BadParameter(f"{fmt} is a binary format: write it to a file with --out", param_hint="--format")
+    database = _existing_database(ctx, _settings(ctx))
     try:
         community_id = None
         if community:
@@ -208,10 +219,10 @@ def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community:
             community_id = found.id
         rows = spec.rows(database, community_id=community_id, since=_since(since))
         if out is None:
-            count = WRITERS[fmt](rows, spec.columns, sys.stdout)
+            count = WRITERS[fmt](rows, spec.columns, sys.stdout.buffer if binary else sys.stdout)
         else:
             tmp = out.with_name(out.name + ".part")
-            with tmp.open("w", encoding="utf-8", newline="") as handle:
+            with tmp.open("wb") if binary else tmp.open("w", encoding="utf-8", newline="") as handle:
                 count = WRITERS[fmt](rows, spec.columns, handle)
             tmp.replace(out)
             click.echo(f"Wrote {count} row(s) to {out}.", err=True)
@@ -248,6 +259,58 @@ def i18n_check(ctx: click.Context) -> None:
     if found:
         ctx.exit(1)
     click.echo("All texts are translated.")
+
+
+# --- habit surveys and diaries ----------------------------------------------------------------------
+
+
+@main.group()
+def survey() -> None:
+    """Habit surveys and diaries: check study files, build habit maps."""
+
+
+@survey.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def survey_validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """Check study FILES (config/surveys/*.toml): every problem with its file, line and field."""
+    from localbot.surveys.commandline import validate
+
+    ok, lines = validate(list(files))
+    for line in lines:
+        click.echo(line)
+    if not ok:
+        ctx.exit(1)
+
+
+@survey.command("report")
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["json", "html"]), default="json", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (JSON: charts go next to it as PNG).")
+@click.option("--community", help="The community it ran in (by name), if it ran in several.")
+@click.option("--lang", "language", type=click.Choice(["en", "pl", "id"]), help="Language of the report (default: the community's).")
+@click.pass_context
+def survey_report(ctx: click.Context, name: str, fmt: str, out: Path | None, community: str | None, language: str | None) -> None:
+    """The habit map of survey NAME (a study name or a number): heat map, breakdowns, compliance."""
+    from localbot.surveys.commandline import ReportError, find_run, render
+
+    database = _existing_database(ctx, _settings(ctx))
+    try:
+        try:
+            run = find_run(database, name, community)
+        except ReportError as exc:
+            click.echo(f"localbot: {exc}", err=True)
+            ctx.exit(1)
+        rendered = render(database, run, fmt=fmt, language=language, out=out)
+    finally:
+        database.close()
+    if out is None:
+        click.echo(rendered.content, nl=False)
+        return
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_text(rendered.content, encoding="utf-8")
+    tmp.replace(out)
+    click.echo(f"Wrote {out}" + "".join(f", {path}" for path in rendered.charts.values()) + ".", err=True)
 
 
 # --- pickup points ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ answers "please try again" and records nothing, so a re-delivery can still succe
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import sqlite3
@@ -60,7 +61,7 @@ from localbot.handlers.context import (
 )
 from localbot.handlers.router import Router, Where, as_replies
 from localbot.i18n import Translator, normalize_language, translator
-from localbot.replies import Ack, Choices, Edit, Reply, Text
+from localbot.replies import Ack, Choices, Edit, LiveEdit, Reply, Text
 from localbot.settings import Settings
 from localbot.storage.db import one
 from localbot.storage.secret import load_or_create_secret
@@ -181,14 +182,16 @@ class Core:
         if not chat.is_group:
             community_id = community_store.current_community_id(self.db, member.id)
             return member, community_store.get_community(self.db, community_id) if community_id else None
-        community, _channel = community_store.link_group_chat(
-            self.db,
-            chat_ref=chat.ref,
-            title=chat.title,
-            language=self.settings.language,
-            timezone=self.settings.timezone,
-            now=now,
-        )
+        community = community_store.community_for_chat(self.db, chat.ref)
+        if community is None:  # the bot's first event in this group
+            community, _channel = community_store.link_group_chat(
+                self.db,
+                chat_ref=chat.ref,
+                title=chat.title,
+                language=self.settings.language,
+                timezone=self.settings.timezone,
+                now=now,
+            )
         if isinstance(event, MemberLeft):
             community_store.leave_community(self.db, community.id, member.id, now=now)
         else:
@@ -385,6 +388,11 @@ class Core:
 
     # --- outbox delivery -----------------------------------------------------------------------
 
+    def wake(self) -> None:
+        """Have the delivery loop look at the outbox now: for adapters that queue a message
+        themselves (a reply postponed by flood control) outside :meth:`handle`."""
+        self._wake_outbox.set()
+
     async def deliver_pending(self, limit: int = 200) -> int:
         """Deliver what is due in the outbox: in order within a chat, several chats at once."""
         items = outbox.claim(self.db, self.clock.now(), sorted(self.adapters), limit)
@@ -409,6 +417,12 @@ class Core:
 
     async def _deliver_one(self, item: outbox.Outgoing) -> bool:
         adapter = self.adapters[item.messenger]
+        if isinstance(item.reply, LiveEdit):
+            rendered = self._render_live(item.reply)
+            if rendered is None:
+                outbox.mark_failed(self.db, item.id, "nothing to show any more", skipped=True)
+                return True
+            item = dataclasses.replace(item, reply=rendered)
         try:
             result = await adapter.deliver(item)
         except Exception as exc:  # noqa: BLE001 - an adapter bug must not stop the queue
@@ -427,6 +441,13 @@ class Core:
         assert isinstance(result, Undeliverable)
         outbox.mark_failed(self.db, item.id, result.error, skipped=result.skipped)
         return True
+
+    def _render_live(self, live: LiveEdit) -> Reply | None:
+        view = self.router.views.get(live.view)
+        if view is None:
+            log.error("no view %r registered for a live edit", live.view)
+            return None
+        return view(self.db, live.ref, translator(live.language))
 
     # --- background loops ----------------------------------------------------------------------
 

@@ -95,6 +95,22 @@ class Edit:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LiveEdit:
+    """An edit of the message ``key`` whose content is rendered when it is *delivered*.
+
+    Live counts change with every vote, but the outbox sends at most one edit every few seconds
+    per chat; rendering at delivery means each burst costs one rendering, not one per vote. The
+    ``view`` names a renderer registered with the router (``router.view``), ``ref`` says what it
+    shows (a poll id), and ``language`` is the recipient chat's language.
+    """
+
+    key: str
+    view: str
+    ref: str
+    language: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Ack:
     """A short confirmation of a button press ("Your vote: Pizza").
 
@@ -116,10 +132,10 @@ class PrivateLink:
     label: str
 
 
-Reply: TypeAlias = Text | Choices | Location | Picture | Document | Edit | Ack | PrivateLink
+Reply: TypeAlias = Text | Choices | Location | Picture | Document | Edit | LiveEdit | Ack | PrivateLink
 
 _TYPES: dict[str, type] = {
-    cls.__name__.lower(): cls for cls in (Text, Choices, Location, Picture, Document, Edit, Ack, PrivateLink)
+    cls.__name__.lower(): cls for cls in (Text, Choices, Location, Picture, Document, Edit, LiveEdit, Ack, PrivateLink)
 }
 
 
@@ -131,6 +147,8 @@ def text_of(reply: Reply) -> str:
         return reply.caption
     if isinstance(reply, Location):
         return " ".join(part for part in (reply.title, reply.address) if part)
+    if isinstance(reply, LiveEdit):
+        return ""
     raise TypeError(reply)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -37,6 +38,7 @@ SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "pl", "id")
 Language = Literal["en", "pl", "id"]
 DEFAULT_CONFIG = Path("config/localbot.toml")
 ENV_PREFIX = "LOCALBOT_"
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class SettingsError(Exception):
@@ -67,6 +69,20 @@ class TelegramSettings(_Section):
 
     _urls = field_validator("api_url", "file_url", "webhook_url")(_http_url)
 
+    @field_validator("secret_token")
+    @classmethod
+    def _secret_alphabet(cls, value: SecretStr | None) -> SecretStr | None:
+        """Telegram accepts 1-256 characters of ``A-Z a-z 0-9 _ -`` and refuses the webhook otherwise."""
+        if value is not None and not _SECRET_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+
+#: Outbox purposes that may reach a WhatsApp member whose 24-hour window is closed, and so may
+#: name an approved template (``live`` edits never go to WhatsApp).
+TEMPLATE_PURPOSES: tuple[str, ...] = ("message", "conversation", "poll", "results", "broadcast", "reminder", "prompt", "digest")
+_CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
+
 
 class TwilioSettings(_Section):
     account_sid: str | None = None
@@ -79,8 +95,42 @@ class TwilioSettings(_Section):
     api_url: str | None = None
     #: Approved content templates by purpose (``reminder``, ``broadcast``, ``prompt``): content SIDs.
     templates: dict[str, str] = Field(default_factory=dict)
+    #: In-session ``twilio/quick-reply`` templates by number of buttons (1 to 3): content SIDs.
+    quick_replies: dict[int, str] = Field(default_factory=dict)
+    #: Most messages per second through this sender; Twilio queues WhatsApp at about 10 a second.
+    messages_per_second: float = Field(default=10.0, gt=0, le=1000)
 
     _urls = field_validator("public_url", "api_url")(_http_url)
+
+    @field_validator("whatsapp_from")
+    @classmethod
+    def _whatsapp_address(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"whatsapp:\+\d{6,16}", value):
+            raise ValueError("must look like whatsapp:+14155238886")
+        return value
+
+    @field_validator("templates")
+    @classmethod
+    def _known_purposes(cls, value: dict[str, str]) -> dict[str, str]:
+        for purpose, sid in value.items():
+            if purpose not in TEMPLATE_PURPOSES:
+                raise ValueError(f"unknown purpose {purpose!r} (use {', '.join(TEMPLATE_PURPOSES)})")
+            _check_content_sid(sid)
+        return value
+
+    @field_validator("quick_replies")
+    @classmethod
+    def _button_counts(cls, value: dict[int, str]) -> dict[int, str]:
+        for buttons, sid in value.items():
+            if not 1 <= buttons <= 3:
+                raise ValueError(f"quick replies have 1 to 3 buttons in a WhatsApp session, not {buttons}")
+            _check_content_sid(sid)
+        return value
+
+
+def _check_content_sid(sid: str) -> None:
+    if not _CONTENT_SID.fullmatch(sid):
+        raise ValueError(f"{sid!r} is not a content SID (HX followed by 32 hexadecimal digits)")
 
 
 class HttpSettings(_Section):

@@ -59,6 +59,11 @@ def _weekday_words() -> dict[str, int]:
 _WEEKDAYS = _weekday_words()
 
 
+def parse_weekday(text: str) -> int | None:
+    """``"piątek"``, ``"Fri"``, ``"jumat"`` → 4 (Monday is 0); None if not a day's name in our languages."""
+    return _WEEKDAYS.get(_fold(text))
+
+
 def parse_duration(text: str) -> timedelta | None:
     """``"2h"``, ``"90 min"``, ``"1h30m"``, ``"3 dni"``, ``"2 minggu"`` → timedelta; None if not a duration."""
     folded = _fold(text)

@@ -16,6 +16,7 @@ from localbot.replies import (
     Choices,
     Document,
     Edit,
+    LiveEdit,
     Location,
     Option,
     Picture,
@@ -39,6 +40,7 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
         Document(data=b"a,b\n", filename="x.csv", mime_type="text/csv"),
         Edit(key="poll:1", text="new", options=(Option("A", "v:1:1"),)),
         Ack(text="ok"),
+        LiveEdit(key="poll:1", view="poll", ref="1", language="pl"),
         PrivateLink(text="go", payload="resume", label="Continue"),
     ],
 )

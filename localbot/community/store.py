@@ -86,6 +86,17 @@ def update_community_settings(db: sqlite_utils.Database, community_id: int, **va
 # --- channels ----------------------------------------------------------------------------------
 
 
+def community_for_chat(db: sqlite_utils.Database, chat_ref: str) -> Community | None:
+    """The community behind a group chat, in one read (this runs on every group event)."""
+    row = one(
+        db,
+        """SELECT c.* FROM channels ch JOIN communities c ON c.id = ch.community_id
+           WHERE ch.chat_ref = ? AND ch.active = 1""",
+        [chat_ref],
+    )
+    return Community.from_row(row) if row else None
+
+
 def channel_for_chat(db: sqlite_utils.Database, chat_ref: str) -> Channel | None:
     row = one(db, "SELECT * FROM channels WHERE chat_ref = ? AND active = 1", [chat_ref])
     return Channel.from_row(row) if row else None
@@ -210,6 +221,12 @@ def touch_member(
     return Member.from_row(row)
 
 
+def forget_private_chat(db: sqlite_utils.Database, member_id: int) -> None:
+    """The member's private chat refused a message (they blocked the bot): until they write to the
+    bot again, flows moved to the private chat offer a link instead of writing first."""
+    db.execute("UPDATE members SET private_chat_ref = NULL WHERE id = ?", [member_id])
+
+
 def set_member_language(db: sqlite_utils.Database, member_id: int, language: str | None) -> None:
     db.execute("UPDATE members SET language = ? WHERE id = ?", [language, member_id])
 
@@ -220,22 +237,21 @@ def set_member_language(db: sqlite_utils.Database, member_id: int, language: str
 def ensure_membership(
     db: sqlite_utils.Database, community_id: int, member_id: int, *, now: datetime, make_current: bool = False
 ) -> bool:
-    """Make sure the member belongs to the community; returns True when they just (re)joined."""
-    row = one(
-        db, "SELECT left_at FROM memberships WHERE community_id = ? AND member_id = ?", [community_id, member_id]
+    """Make sure the member belongs to the community; returns True when they just (re)joined.
+
+    This runs on every group event, so the common case (already a member) is one statement that
+    changes nothing. A new membership becomes the member's current community if they have none.
+    """
+    cursor = db.conn.execute(
+        """INSERT INTO memberships (community_id, member_id, joined_at, is_current)
+           VALUES (:community, :member, :now,
+                   NOT EXISTS (SELECT 1 FROM memberships WHERE member_id = :member AND is_current = 1 AND left_at IS NULL))
+           ON CONFLICT (community_id, member_id) DO UPDATE SET left_at = NULL, joined_at = excluded.joined_at
+           WHERE memberships.left_at IS NOT NULL""",
+        {"community": community_id, "member": member_id, "now": iso(now)},
     )
-    joined = row is None or row["left_at"] is not None
-    if row is None:
-        db.execute(
-            "INSERT INTO memberships (community_id, member_id, joined_at) VALUES (?, ?, ?)",
-            [community_id, member_id, iso(now)],
-        )
-    elif joined:
-        db.execute(
-            "UPDATE memberships SET left_at = NULL, joined_at = ? WHERE community_id = ? AND member_id = ?",
-            [iso(now), community_id, member_id],
-        )
-    if make_current or not current_community_id(db, member_id):
+    joined = cursor.rowcount > 0
+    if make_current or (joined and not current_community_id(db, member_id)):
         set_current_community(db, member_id, community_id)
     return joined
 

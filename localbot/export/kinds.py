@@ -14,6 +14,7 @@ import sqlite_utils
 
 from localbot.maps import store as point_store
 from localbot.polls import store as poll_store
+from localbot.surveys import store as survey_store
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,12 @@ def _poll_rows(db: sqlite_utils.Database, *, community_id: int | None, since: da
     return poll_store.export_rows(db, community_id=community_id, since=since)
 
 
+def _survey_rows(db: sqlite_utils.Database, *, community_id: int | None, since: datetime | None) -> Iterator[dict[str, Any]]:
+    return survey_store.export_rows(db, community_id=community_id, since=since)
+
+
 KINDS: dict[str, ExportKind] = {
     "polls": ExportKind("polls", poll_store.EXPORT_COLUMNS, _poll_rows),
-    "points": ExportKind("points", point_store.EXPORT_COLUMNS, point_store.export_rows, formats=("csv", "json", "geojson")),
+    "surveys": ExportKind("surveys", survey_store.EXPORT_COLUMNS, _survey_rows, formats=("csv", "xlsx", "json")),
+    "points": ExportKind("points", point_store.EXPORT_COLUMNS, point_store.export_rows, formats=("csv", "xlsx", "json", "geojson")),
 }

@@ -1,9 +1,11 @@
-"""Streaming CSV, JSON and GeoJSON writers.
+"""Streaming CSV, JSON, XLSX and GeoJSON writers.
 
 Rows arrive as an iterator and leave one at a time, so memory stays flat however many votes there
 are. Text that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab
-or a carriage return) is prefixed with an apostrophe in CSV: a member's answer must never execute in
-the organiser's Excel (OWASP "CSV injection").
+or a carriage return) is prefixed with an apostrophe in CSV and XLSX: a member's answer must never
+execute in the organiser's Excel (OWASP "CSV injection"). XLSX is written with openpyxl's
+write-only workbook, which streams rows to a temporary file instead of keeping a sheet in memory;
+it is the one binary format (:data:`BINARY`), so its writer takes a binary stream.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -60,6 +65,38 @@ def write_json(
     return count
 
 
+def _xlsx_value(value: Any) -> Any:
+    """A cell value: formulas neutralised, characters XML cannot hold dropped, no time zones."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", neutralise(value))
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return str(value)
+
+
+def write_xlsx(
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    out: BinaryIO,
+    *,
+    on_row: Callable[[], None] | None = None,
+    sheet: str = "export",
+) -> int:
+    """One worksheet: a header row, then a row per item; numbers and true/false stay typed."""
+    workbook = Workbook(write_only=True)
+    worksheet = workbook.create_sheet(title=sheet[:31])
+    worksheet.freeze_panes = "A2"
+    worksheet.append(list(columns))
+    count = 0
+    for row in rows:
+        worksheet.append([_xlsx_value(row.get(c)) for c in columns])
+        count += 1
+        if on_row:
+            on_row()
+    workbook.save(out)
+    return count
+
+
 def write_geojson(
     rows: Iterable[dict[str, Any]],
     columns: Sequence[str],
@@ -89,4 +126,6 @@ def write_geojson(
     return count
 
 
-WRITERS: dict[str, Callable[..., int]] = {"csv": write_csv, "json": write_json, "geojson": write_geojson}
+WRITERS: dict[str, Callable[..., int]] = {"csv": write_csv, "json": write_json, "xlsx": write_xlsx, "geojson": write_geojson}
+#: Formats whose writer takes a binary stream.
+BINARY = frozenset({"xlsx"})

@@ -12,6 +12,9 @@ from localbot.handlers.router import Router
 FEATURES = (
     "localbot.handlers.community",
     "localbot.handlers.polls",
+    "localbot.handlers.membership",
+    "localbot.handlers.reports",
+    "localbot.handlers.surveys",
     "localbot.handlers.maps",
 )
 

@@ -28,7 +28,7 @@ from localbot.community.model import ChannelKind, Community, Member, Role
 from localbot.events import Event, MediaRef
 from localbot.handlers.router import HandlerResult, as_replies
 from localbot.i18n import Translator, translator
-from localbot.replies import Edit, Reply
+from localbot.replies import Edit, LiveEdit, Reply
 
 if TYPE_CHECKING:
     from localbot.core import Core
@@ -211,13 +211,13 @@ class Effects:
         rendered: dict[str, list[Reply]] = {}
         count = 0
         probe = as_replies(build(translator(community.language)))
-        edits_only = bool(probe) and all(isinstance(r, Edit) and not r.fallback for r in probe)
+        edits_only = bool(probe) and all(_is_edit(r) for r in probe)
         rendered[community.language] = probe
         for recipient in self.recipients(community, exclude_chat=exclude_chat, edits_only=edits_only):
             replies = rendered.get(recipient.t.language)
             if replies is None:
                 replies = rendered[recipient.t.language] = as_replies(build(recipient.t))
-            wanted = [r for r in replies if recipient.edits or not isinstance(r, Edit) or r.fallback]
+            wanted = [r for r in replies if recipient.edits or not _is_edit(r)]
             if not wanted:
                 continue
             self.send(
@@ -228,6 +228,23 @@ class Effects:
                 purpose=purpose,
                 dedupe_key=dedupe_key,
                 coalesce_key=coalesce_key,
+                min_interval=min_interval,
+            )
+            count += 1
+        return count
+
+    def live_update(self, community: Community, *, key: str, view: str, ref: str, min_interval: timedelta | None = None) -> int:
+        """Refresh the message ``key`` in every chat that can edit it, rendered by ``view`` when
+        delivered (see :class:`~localbot.replies.LiveEdit`); bursts coalesce into one edit per chat."""
+        count = 0
+        for recipient in self.recipients(community, edits_only=True):
+            self.send(
+                recipient.chat_ref,
+                LiveEdit(key=key, view=view, ref=ref, language=recipient.t.language),
+                member_id=recipient.member.id if recipient.member else None,
+                community_id=community.id,
+                purpose="live",
+                coalesce_key=key,
                 min_interval=min_interval,
             )
             count += 1
@@ -252,6 +269,10 @@ class Effects:
 
     def cancel_job(self, dedupe_key: str) -> bool:
         return scheduler.cancel(self.db, dedupe_key)
+
+
+def _is_edit(reply: Reply) -> bool:
+    return isinstance(reply, LiveEdit) or (isinstance(reply, Edit) and not reply.fallback)
 
 
 class JobContext(Effects):

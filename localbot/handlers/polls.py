@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlite_utils
+
 from localbot.community import store as community_store
 from localbot.community.model import Community
 from localbot.events import ChoicePicked, Command
@@ -147,6 +149,16 @@ def closing_text(t: Translator, tally: Tally, community: Community) -> str:
     return "\n".join([header, verdict, "", *tally_lines(t, tally, names=not poll.anonymous)])
 
 
+def poll_view(db: sqlite_utils.Database, ref: str, t: Translator) -> Edit | None:
+    """The poll's message as it stands now: live counts, and buttons while it is open."""
+    poll = store.get_poll(db, int(ref))
+    community = community_store.get_community(db, poll.community_id) if poll else None
+    if poll is None or community is None:
+        return None
+    tally = store.tally(db, poll, with_names=False)
+    return Edit(key=poll.key, text=poll_message(t, poll, community, tally), options=vote_options(poll) if poll.is_open else ())
+
+
 def vote_options(poll: Poll) -> tuple[Option, ...]:
     return tuple(Option(o.label, f"v:{poll.id}:{o.position}") for o in poll.options)
 
@@ -202,7 +214,7 @@ def on_vote(ctx: Context, event: ChoicePicked, parts: list[str]) -> HandlerResul
     option = poll.option_at(position)
     if option is None:
         return Ack(text=t._("That option is not part of poll #{number}.", number=poll.number))
-    community = community_store.get_community(ctx.db, poll.community_id)
+    community = ctx.community if ctx.community and ctx.community.id == poll.community_id else community_store.get_community(ctx.db, poll.community_id)
     assert community is not None
     if ctx.community is None or ctx.community.id != community.id:
         # A roster member who left, or a button forwarded out of its community.
@@ -212,14 +224,7 @@ def on_vote(ctx: Context, event: ChoicePicked, parts: list[str]) -> HandlerResul
         return Ack(text=t._("Poll #{number} is closed; votes are no longer counted.", number=poll.number))
     result = store.cast_vote(ctx.db, poll, position, member_id=ctx.member.id, channel=event.messenger, secret=ctx.core.secret, now=ctx.now)
     if result.outcome != "unchanged":
-        tally = store.tally(ctx.db, poll, with_names=False)
-        ctx.broadcast(
-            community,
-            lambda ct: [Edit(key=poll.key, text=poll_message(ct, poll, community, tally), options=vote_options(poll))],
-            purpose="live",
-            coalesce_key=poll.key,
-            min_interval=LIVE_EDIT_INTERVAL,
-        )
+        ctx.live_update(community, key=poll.key, view="poll", ref=str(poll.id), min_interval=LIVE_EDIT_INTERVAL)
     return Ack(text=vote_ack(t, poll, option.label, result.outcome, result.selection))
 
 
@@ -274,12 +279,7 @@ def close(ctx: Effects, poll: Poll, community: Community, *, closed_by: int | No
     closed = store.get_poll(ctx.db, poll.id)
     assert closed is not None
     tally = store.tally(ctx.db, closed)
-    ctx.broadcast(
-        community,
-        lambda t: [Edit(key=poll.key, text=poll_message(t, closed, community, store.tally(ctx.db, closed, with_names=False)))],
-        purpose="live",
-        coalesce_key=poll.key,
-    )
+    ctx.live_update(community, key=poll.key, view="poll", ref=str(poll.id))
     ctx.broadcast(
         community,
         lambda t: [Text(text=closing_text(t, tally, community))],
@@ -514,3 +514,4 @@ def register(router: Router) -> None:
     router.choice("v")(on_vote)
     router.flow(POLL_WIZARD)
     router.job("poll.close")(job_close)
+    router.view("poll")(poll_view)

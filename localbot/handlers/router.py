@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+import sqlite_utils
+
 from localbot.events import (
     ChoicePicked,
     Command,
@@ -25,6 +27,7 @@ from localbot.events import (
     Message,
     PhotoShared,
 )
+from localbot.i18n import Translator
 from localbot.replies import Reply
 
 if TYPE_CHECKING:
@@ -81,6 +84,8 @@ class Router:
     location_handlers: list[Callable[[Context, LocationShared], HandlerResult]] = field(default_factory=list)
     photo_handlers: list[Callable[[Context, PhotoShared], HandlerResult]] = field(default_factory=list)
     join_handlers: list[Callable[[Context, Event], HandlerResult]] = field(default_factory=list)
+    #: Renderers of live messages (see :class:`localbot.replies.LiveEdit`), by view name.
+    views: dict[str, Callable[[sqlite_utils.Database, str, Translator], Reply | None]] = field(default_factory=dict)
 
     def command(
         self,
@@ -145,6 +150,17 @@ class Router:
     def text(self, name: str, matches: Callable[[str], bool], *, where: Where = Where.PRIVATE) -> Callable[[Any], Any]:
         def register(fn: Any) -> Any:
             self.text_rules.append(TextRule(name, matches, fn, where))
+            return fn
+
+        return register
+
+    def view(self, name: str) -> Callable[[Any], Any]:
+        """Register the renderer of a live message: ``(db, ref, t) -> Edit | None`` (None: nothing to show)."""
+
+        def register(fn: Any) -> Any:
+            if name in self.views:
+                raise ValueError(f"view {name!r} registered twice")
+            self.views[name] = fn
             return fn
 
         return register

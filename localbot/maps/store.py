@@ -24,7 +24,7 @@ from localbot.clock import from_iso, iso
 from localbot.maps.geo import WHOLE_EARTH, geodesic_m, haversine_m, search_boxes, shortlist_radius
 from localbot.maps.hours import OpeningHours, parse_hours
 from localbot.maps.model import NearPoint, Point, PointError, PointSpec, check_coordinates, name_key
-from localbot.storage.db import one, rows
+from localbot.storage.db import one, rows, stream
 
 START_RADIUS_M = 300.0
 _COLUMNS = "id, community_id, number, name, latitude, longitude, address, opening_hours, note, created_at, updated_at"
@@ -291,7 +291,7 @@ def export_rows(db: sqlite_utils.Database, *, community_id: int | None = None, s
                      p.note, p.created_at, p.updated_at
               FROM pickup_points p JOIN communities c ON c.id = p.community_id
               WHERE {' AND '.join(where)} ORDER BY p.community_id, p.number"""
-    for record in db.query(sql, params):  # a generator over the cursor: rows are not all loaded at once
+    for record in stream(db, sql, params):
         for stamp in ("created_at", "updated_at"):
             record[stamp] = from_iso(record[stamp]).strftime("%Y-%m-%dT%H:%M:%SZ")
         yield record

@@ -18,7 +18,7 @@ import sqlite_utils
 
 from localbot.clock import from_iso, iso
 from localbot.polls.model import Poll, PollOption, PollSpec, Tally, VoteResult
-from localbot.storage.db import one, rows
+from localbot.storage.db import one, rows, stream
 
 NAMES_SHOWN = 10
 
@@ -128,34 +128,34 @@ def cast_vote(
     now: datetime,
 ) -> VoteResult:
     """Record a pick. Single choice: the pick replaces the member's earlier one. Multiple choice:
-    picking an option again takes it back. The caller checks that the poll is open."""
+    picking an option again takes it back. The caller checks that the poll is open.
+
+    This runs for every vote, so it issues as few statements as it can: one read of what the
+    member holds, then one or two writes.
+    """
     option = poll.option_at(position)
     if option is None:
         raise LookupError(position)
     key = voter_key(secret, poll, member_id)
     stored_member = None if poll.anonymous else member_id
-    held = {r["option_id"] for r in rows(db, "SELECT option_id FROM poll_votes WHERE poll_id = ? AND voter_key = ?", [poll.id, key])}
+    held = {r[0] for r in db.conn.execute("SELECT option_id FROM poll_votes WHERE poll_id = ? AND voter_key = ?", [poll.id, key])}
+    insert = "INSERT INTO poll_votes (poll_id, option_id, member_id, voter_key, channel, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+    row = [poll.id, option.id, stored_member, key, channel, _stamp(poll, now)]
     if poll.multi:
         if option.id in held:
-            db.execute("DELETE FROM poll_votes WHERE poll_id = ? AND voter_key = ? AND option_id = ?", [poll.id, key, option.id])
-            outcome = "removed"
+            db.conn.execute("DELETE FROM poll_votes WHERE poll_id = ? AND voter_key = ? AND option_id = ?", [poll.id, key, option.id])
+            outcome, holding = "removed", held - {option.id}
         else:
-            db.execute(
-                "INSERT INTO poll_votes (poll_id, option_id, member_id, voter_key, channel, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [poll.id, option.id, stored_member, key, channel, _stamp(poll, now)],
-            )
-            outcome = "added"
+            db.conn.execute(insert, row)
+            outcome, holding = "added", held | {option.id}
     elif held == {option.id}:
-        outcome = "unchanged"
+        outcome, holding = "unchanged", held
     else:
         if held:
-            db.execute("DELETE FROM poll_votes WHERE poll_id = ? AND voter_key = ?", [poll.id, key])
-        db.execute(
-            "INSERT INTO poll_votes (poll_id, option_id, member_id, voter_key, channel, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [poll.id, option.id, stored_member, key, channel, _stamp(poll, now)],
-        )
-        outcome = "changed" if held else "added"
-    return VoteResult(outcome, selection(db, poll, member_id, secret))
+            db.conn.execute("DELETE FROM poll_votes WHERE poll_id = ? AND voter_key = ?", [poll.id, key])
+        db.conn.execute(insert, row)
+        outcome, holding = ("changed" if held else "added"), {option.id}
+    return VoteResult(outcome, tuple(o.position for o in poll.options if o.id in holding))
 
 
 def selection(db: sqlite_utils.Database, poll: Poll, member_id: int, secret: bytes) -> tuple[int, ...]:
@@ -227,19 +227,9 @@ def export_rows(
         LEFT JOIN members m ON m.id = v.member_id
         WHERE {' AND '.join(where)}
         ORDER BY p.community_id, p.number, v.id"""
-    cursor = db.conn.execute(sql, params)
-    try:
-        names = [c[0] for c in cursor.description]
-        while True:
-            batch = cursor.fetchmany(1000)
-            if not batch:
-                return
-            for row in batch:
-                record = dict(zip(names, row, strict=True))
-                record["time"] = _export_time(record["time"])
-                yield record
-    finally:
-        cursor.close()
+    for record in stream(db, sql, params):
+        record["time"] = _export_time(record["time"])
+        yield record
 
 
 def _export_time(stamp: str) -> str:
