@@ -43,7 +43,8 @@ FAR_M = 25_000
 LIST_LIMIT = 30
 #: More points than this make a map of dots nobody can read; the list still comes.
 MAP_LIMIT = 60
-BUTTON_LABEL = 24
+#: WhatsApp quick-reply buttons take 20 characters; Telegram more.
+BUTTON_LABEL = 20
 
 
 # --- shared pieces -------------------------------------------------------------------------------
