@@ -16,7 +16,16 @@ from localbot.community import asks
 from localbot.community import store as community_store
 from localbot.community.model import ChannelKind
 from localbot.core import Core
-from localbot.events import Chat, ChatKind, ChoicePicked, Command, MediaRef, Message, PhotoShared, Sender
+from localbot.events import (
+    Chat,
+    ChatKind,
+    ChoicePicked,
+    Command,
+    MediaRef,
+    Message,
+    PhotoShared,
+    Sender,
+)
 from localbot.replies import Choices, PrivateLink
 from localbot.settings import Settings
 from localbot.storage import open_database

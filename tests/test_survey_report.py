@@ -21,7 +21,12 @@ from localbot.handlers.context import Effects
 from localbot.i18n import translator
 from localbot.replies import Choices, Picture, Reply, Text
 from localbot.surveys import store
-from localbot.surveys.charts import all_charts, breakdowns_png, compliance_png, heatmap_png
+from localbot.surveys.charts import (
+    all_charts,
+    breakdowns_png,
+    compliance_png,
+    heatmap_png,
+)
 from localbot.surveys.report import build, report_text, summary_lines, to_html
 from tests.helpers import Harness, choices, texts
 from tests.survey_helpers import run_next_job, studies  # noqa: F401  (a fixture)

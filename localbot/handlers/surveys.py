@@ -32,10 +32,19 @@ from localbot.events import ChoicePicked, Command, MediaRef
 from localbot.handlers import conversation as conv
 from localbot.handlers import reports
 from localbot.handlers.context import Context, Effects, HandlerError, JobContext
-from localbot.handlers.conversation import Answer, Conversation, Expect, Finish, Flow, Goto, Retry, Step
+from localbot.handlers.conversation import (
+    Answer,
+    Conversation,
+    Expect,
+    Finish,
+    Flow,
+    Goto,
+    Retry,
+    Step,
+)
 from localbot.handlers.router import HandlerResult, Router
 from localbot.i18n import N_, Translator
-from localbot.replies import Ack, Choices, Option, Picture, PrivateLink, Reply, Text
+from localbot.replies import Ack, Choices, Option, Picture, Reply, Text
 from localbot.scheduler import Job
 from localbot.settings import config_path
 from localbot.surveys import answers, schedule, store
