@@ -38,7 +38,7 @@ def points(tmp_path: Path) -> list[tuple]:  # type: ignore[type-arg]
         db.close()
 
 
-def test_import_places_what_it_can_and_says_why_not_for_the_rest(tmp_path: Path, nominatim) -> None:  # type: ignore[no-untyped-def]
+def test_import_places_what_it_can_and_says_why_not_for_the_rest(tmp_path: Path, nominatim) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     fake, url = nominatim
     setup = "/addpoint Existing\n:private\n52.3, 21.1\n1\n2\n1\n"
     assert localbot("shell", stdin=setup, cwd=tmp_path, env=env(url)).returncode == 0
@@ -119,7 +119,7 @@ def test_export_geojson_and_csv_and_import_the_csv_again(tmp_path: Path) -> None
     assert points(elsewhere) == points(tmp_path)
 
 
-def test_the_console_with_shared_locations(tmp_path: Path, tile_server) -> None:  # type: ignore[no-untyped-def]
+def test_the_console_with_shared_locations(tmp_path: Path, tile_server) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     tiles, template = tile_server
     script = """\
 /near

@@ -24,7 +24,7 @@ PARK = (52.2390, 21.0260)
 
 
 @pytest.fixture
-def settings(tmp_path: Path, nominatim, tile_server) -> Settings:  # type: ignore[no-untyped-def]
+def settings(tmp_path: Path, nominatim, tile_server) -> Settings:  # type: ignore[no-untyped-def]  # noqa: F811
     return maps_settings(tmp_path, nominatim[1], tile_server[1])
 
 
@@ -41,7 +41,7 @@ async def add_point(bot: Harness, name: str, where: tuple[float, float], hours: 
     await bot.send(note or "1", chat=anna)
 
 
-async def test_adding_a_point_by_address(bot: Harness, nominatim) -> None:  # type: ignore[no-untyped-def]
+async def test_adding_a_point_by_address(bot: Harness, nominatim) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     fake, _url = nominatim
     anna = bot.private("anna")
     assert texts(await bot.send("/addpoint")) == "Anna, I've sent you a private message."
@@ -87,7 +87,7 @@ async def test_adding_by_pin_and_by_coordinates(bot: Harness) -> None:
     assert points[1].hours is not None and points[1].hours.always and (points[1].latitude, points[1].longitude) == PARK
 
 
-async def test_what_goes_wrong_while_adding_is_explained_and_asked_again(bot: Harness, nominatim) -> None:  # type: ignore[no-untyped-def]
+async def test_what_goes_wrong_while_adding_is_explained_and_asked_again(bot: Harness, nominatim) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     fake, _url = nominatim
     fake.slow_seconds = 2.5
     anna = bot.private("anna")
@@ -118,7 +118,7 @@ async def test_what_goes_wrong_while_adding_is_explained_and_asked_again(bot: Ha
     assert fake.queries() == ["Nowhere Street 99", "Slow Street 1", "Broken Street 1"]
 
 
-async def test_without_a_geocoder_user_agent_addresses_are_refused_politely(tmp_path: Path, tile_server) -> None:  # type: ignore[no-untyped-def]
+async def test_without_a_geocoder_user_agent_addresses_are_refused_politely(tmp_path: Path, tile_server) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     bot = await make_bot(maps_settings(tmp_path, None, tile_server[1]))
     await bot.send("/addpoint Kiosk")
     refused = texts(await bot.send("Zielona 3, Warszawa", chat=bot.private("anna")))
@@ -134,7 +134,7 @@ async def test_without_a_geocoder_user_agent_addresses_are_refused_politely(tmp_
     bot.core.db.close()
 
 
-async def test_near_asks_privately_and_answers_with_a_map_pins_and_choices(bot: Harness, tile_server) -> None:  # type: ignore[no-untyped-def]
+async def test_near_asks_privately_and_answers_with_a_map_pins_and_choices(bot: Harness, tile_server) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     tiles, _template = tile_server
     await add_point(bot, "Kiosk Zielony", KIOSK)
     await add_point(bot, "Biblioteka", LIBRARY, hours="Mon-Fri 12:00-20:00")
@@ -174,7 +174,7 @@ async def test_a_shared_location_outside_a_conversation(bot: Harness) -> None:
     assert of(answer, Picture) and [p.title for p in of(answer, Location)] == ["1. Kiosk"]
 
 
-async def test_near_with_an_address_keeps_the_address_out_of_the_database(bot: Harness, nominatim) -> None:  # type: ignore[no-untyped-def]
+async def test_near_with_an_address_keeps_the_address_out_of_the_database(bot: Harness, nominatim) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     fake, _url = nominatim
     await add_point(bot, "Kiosk", KIOSK)
     answer = await bot.send("/near Plac Zbawiciela, Warszawa", "bartek")
@@ -284,7 +284,7 @@ async def test_editing_and_removing_points(bot: Harness) -> None:
     assert texts(await bot.pick("pt:zap:1")) == "This button no longer works."
 
 
-async def test_no_tile_server_still_gives_an_answer(tmp_path: Path, nominatim) -> None:  # type: ignore[no-untyped-def]
+async def test_no_tile_server_still_gives_an_answer(tmp_path: Path, nominatim) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     down = f"http://127.0.0.1:{free_port()}/{{z}}/{{x}}/{{y}}.png"
     bot = await make_bot(maps_settings(tmp_path, nominatim[1], down))
     await add_point(bot, "Kiosk", KIOSK)
@@ -297,7 +297,7 @@ async def test_no_tile_server_still_gives_an_answer(tmp_path: Path, nominatim) -
     bot.core.db.close()
 
 
-async def test_three_members_asking_at_once_share_one_request_a_second(bot: Harness, nominatim) -> None:  # type: ignore[no-untyped-def]
+async def test_three_members_asking_at_once_share_one_request_a_second(bot: Harness, nominatim) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     fake, _url = nominatim
     await add_point(bot, "Kiosk", KIOSK)
     addresses = ["Zielona 3, Warszawa", "Marszałkowska 10, Warszawa", "Plac Zbawiciela, Warszawa"]

@@ -27,7 +27,7 @@ def gaps(fake: FakeNominatim) -> list[float]:
     return [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
 
 
-def test_a_found_address_with_the_user_agent_and_language(nominatim) -> None:  # type: ignore[no-untyped-def]
+def test_a_found_address_with_the_user_agent_and_language(nominatim) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     fake, url = nominatim
     place = geocoder(url, country_codes=["pl"]).search("  Zielona 3,  Warszawa ", language="pl")
     assert place == Place(52.2310, 21.0150, "Zielona 3, Śródmieście, Warszawa, 00-001, Polska")
@@ -36,7 +36,7 @@ def test_a_found_address_with_the_user_agent_and_language(nominatim) -> None:  #
     assert entry.language == "pl" and entry.country_codes == "pl"
 
 
-def test_not_found_is_none_and_remembered_in_memory(nominatim) -> None:  # type: ignore[no-untyped-def]
+def test_not_found_is_none_and_remembered_in_memory(nominatim) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     fake, url = nominatim
     service = geocoder(url)
     assert service.search("Nowhere Street 99", language="en") is None
@@ -44,7 +44,7 @@ def test_not_found_is_none_and_remembered_in_memory(nominatim) -> None:  # type:
     assert fake.queries() == ["Nowhere Street 99"]
 
 
-async def test_at_most_one_request_a_second_for_the_whole_process(nominatim) -> None:  # type: ignore[no-untyped-def]
+async def test_at_most_one_request_a_second_for_the_whole_process(nominatim) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     """Three geocoders (as if for three settings) asked at once still share one slot a second."""
     fake, url = nominatim
     services = [geocoder(url), geocoder(url, timeout=2.0), geocoder(url, country_codes=["pl"])]
@@ -55,7 +55,7 @@ async def test_at_most_one_request_a_second_for_the_whole_process(nominatim) -> 
 
 
 @pytest.mark.parametrize("query", ["slow lane 1", "broken street", "refused road"])
-def test_timeouts_and_service_errors_are_failures_not_answers(nominatim, query: str) -> None:  # type: ignore[no-untyped-def]
+def test_timeouts_and_service_errors_are_failures_not_answers(nominatim, query: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     fake, url = nominatim
     fake.slow_seconds = 1.0
     service = geocoder(url, timeout=0.5)
@@ -78,7 +78,7 @@ def test_no_user_agent_no_geocoding() -> None:
         geocode.geocoder_for(GeocoderSettings(user_agent="   "))
 
 
-def test_the_sqlite_cache_outlives_the_process(nominatim, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_sqlite_cache_outlives_the_process(nominatim, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     """resolve() asks once; a new geocoder (a restarted bot) answers from SQLite without asking."""
     from localbot.storage import open_database
 

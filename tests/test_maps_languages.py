@@ -63,7 +63,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("language", ["en", "pl", "id"])
-async def test_every_wrong_input_in_the_members_language(tmp_path: Path, nominatim, tile_server, language: str) -> None:  # type: ignore[no-untyped-def]
+async def test_every_wrong_input_in_the_members_language(tmp_path: Path, nominatim, tile_server, language: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     expect = CASES[language]
     bot = await make_bot(maps_settings(tmp_path, nominatim[1], tile_server[1], language=language), {"anna": language, "bartek": language})
     anna, bartek = bot.private("anna"), bot.private("bartek")

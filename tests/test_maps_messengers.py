@@ -32,7 +32,7 @@ def add_points(db, community_id: int) -> list[int]:  # type: ignore[no-untyped-d
         return store.add_points(db, community_id, specs, created_by=None, now=NOW)
 
 
-async def test_near_on_telegram_a_photo_three_venues_and_buttons(tmp_path: Path, tile_server) -> None:  # type: ignore[no-untyped-def]
+async def test_near_on_telegram_a_photo_three_venues_and_buttons(tmp_path: Path, tile_server) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     _tiles, template = tile_server
     async with running(tmp_path, "polling", map={"tile_url": template, "timeout": 2}) as tg:
         await tg.say(ANNA, "/help")
@@ -58,7 +58,7 @@ async def test_near_on_telegram_a_photo_three_venues_and_buttons(tmp_path: Path,
 
 
 @pytest.mark.parametrize("quick_replies", [False, True])
-async def test_near_on_whatsapp_a_picture_link_pins_and_a_numbered_list(tmp_path: Path, tile_server, monkeypatch: pytest.MonkeyPatch, quick_replies: bool) -> None:  # type: ignore[no-untyped-def]
+async def test_near_on_whatsapp_a_picture_link_pins_and_a_numbered_list(tmp_path: Path, tile_server, monkeypatch: pytest.MonkeyPatch, quick_replies: bool) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     _tiles, template = tile_server
     monkeypatch.setenv("LOCALBOT_MAP__TILE_URL", template)
     extra = {"quick_replies": {3: QUICK_REPLY_3}} if quick_replies else {}

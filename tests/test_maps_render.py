@@ -40,7 +40,7 @@ def share_of(image: Image.Image, colour: tuple[int, int, int]) -> float:
     return counts.get(colour, 0) / (WIDTH * HEIGHT)
 
 
-async def test_tiles_are_fetched_once_then_served_from_disk(tile_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_tiles_are_fetched_once_then_served_from_disk(tile_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     fake, template = tile_server
     view = render.viewport(MARKERS, max_zoom=18)
     tiles = source(template, tmp_path)
@@ -53,7 +53,7 @@ async def test_tiles_are_fetched_once_then_served_from_disk(tile_server, tmp_pat
     assert again == got and len(fake.log) == len(view.keys())
 
 
-async def test_old_tiles_are_fetched_again_and_kept_when_the_server_is_down(tile_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_old_tiles_are_fetched_again_and_kept_when_the_server_is_down(tile_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     fake, template = tile_server
     view = render.viewport(MARKERS, max_zoom=18)
     tiles = source(template, tmp_path)
