@@ -135,3 +135,18 @@ def test_search_boxes_contain_the_whole_circle(lat: float, lon: float, radius: f
     inside = great_circle(kilometers=radius * fraction * 0.999 / 1000, radius=EARTH_RADIUS_M / 1000).destination((lat, lon), bearing)
     assert haversine_m(lat, lon, inside.latitude, inside.longitude) <= radius
     assert any(box.contains(inside.latitude, inside.longitude) for box in search_boxes(lat, lon, radius))
+
+
+def test_a_point_says_whether_it_is_open(db) -> None:  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    from localbot.maps.hours import parse_hours
+
+    cid = community(db)
+    with db.atomic():
+        kiosk = store.create_point(db, cid, PointSpec.build("Kiosk", 52.0, 21.0, hours=parse_hours("Mon-Fri 10-18")), created_by=None, now=NOW)
+        unknown = store.create_point(db, cid, PointSpec.build("Porch", 52.0, 21.0), created_by=None, now=NOW)
+    warsaw = ZoneInfo("Europe/Warsaw")
+    saturday_noon, monday_noon = datetime(2026, 11, 21, 11, 0, tzinfo=UTC), datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+    assert kiosk.is_open(warsaw, monday_noon) is True and kiosk.is_open(warsaw, saturday_noon) is False
+    assert unknown.is_open(warsaw, monday_noon) is None

@@ -162,9 +162,7 @@ _geocoders_lock = threading.Lock()
 
 def geocoder_for(settings: GeocoderSettings) -> Geocoder:
     """The process's geocoder for these settings (raises :class:`GeocodingUnavailable`)."""
-    if not settings.user_agent:
-        raise GeocodingUnavailable("geocoder.user_agent (LOCALBOT_GEOCODER__USER_AGENT) is not set")
-    key = (settings.url, settings.user_agent, settings.timeout, tuple(settings.country_codes))
+    key = (settings.url, settings.user_agent or "", settings.timeout, tuple(settings.country_codes))
     with _geocoders_lock:
         if key not in _geocoders:
             _geocoders[key] = Geocoder(settings)

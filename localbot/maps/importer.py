@@ -158,7 +158,7 @@ def save(
             if existing is None:
                 fresh.append(item)
             elif update:
-                store.update_point(db, existing, replace(item.spec, name=existing.name if name_key(existing.name) == key else item.spec.name), now=now)
+                store.update_point(db, existing, replace(item.spec, name=existing.name), now=now)  # its spelling stays
                 updated += 1
             else:
                 refused.append(Unplaced(item.line, item.spec.name, f"a pickup point called “{existing.name}” already exists (--update changes it)"))

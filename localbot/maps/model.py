@@ -10,9 +10,9 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
-from localbot.maps.hours import MapsError, OpeningHours
+from localbot.maps.hours import MapsError, OpeningHours, is_open
 from localbot.polls.model import clean
 
 MAX_NAME = 80
@@ -137,6 +137,10 @@ class Point:
     note: str | None
     created_at: datetime
     updated_at: datetime
+
+    def is_open(self, tz: tzinfo, when: datetime) -> bool | None:
+        """Open at ``when`` on the community's clock (``tz``); None when the hours are not known."""
+        return None if self.hours is None else is_open(self.hours, tz, when)
 
 
 @dataclass(frozen=True, slots=True)
