@@ -35,8 +35,8 @@ from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import Nominatim
 
 from localbot.clock import from_iso, iso
-from localbot.polls.model import clean
 from localbot.storage.db import one
+from localbot.text import clean
 
 if TYPE_CHECKING:
     from localbot.settings import GeocoderSettings

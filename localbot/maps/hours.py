@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from localbot.when import _WEEKDAYS, _fold
+from localbot.text import fold
+from localbot.when import WEEKDAY_WORDS
 
 DAY = 24 * 60
 MAX_LENGTH = 300
@@ -33,7 +34,7 @@ ALL_DAYS = frozenset(range(7))
 #: Day names in English, Polish and Indonesian (from Babel, as :mod:`localbot.when` reads them),
 #: plus OpenStreetMap's two-letter codes and common shorthands.
 DAY_WORDS: dict[str, int] = {
-    **_WEEKDAYS,
+    **WEEKDAY_WORDS,
     **{code.lower(): day for day, code in enumerate(OSM_DAYS)},
     "pn": 0, "wto": 1, "sro": 2, "cz": 3, "pia": 4, "ndz": 6, "weds": 2, "ahad": 6,
 }
@@ -209,7 +210,7 @@ def _tokens(text: str) -> list[_Token]:
 
 
 def _word(raw: str) -> _Token:
-    word = _fold(raw)
+    word = fold(raw)
     if word in DAY_WORDS:
         return _Token("day", DAY_WORDS[word], raw)
     if word in DAY_SETS:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from localbot.maps.hours import MapsError, OpeningHours, is_open
-from localbot.polls.model import clean
+from localbot.text import clean
 
 MAX_NAME = 80
 MAX_ADDRESS = 200

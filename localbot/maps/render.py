@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TypeAlias
 
 import matplotlib
 from PIL import Image, ImageDraw, ImageFont
@@ -34,7 +35,7 @@ TEXT = (34, 34, 34)
 MAX_LABEL = 28
 SCALE_STEPS = (1, 2, 5)
 
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+Font: TypeAlias = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
 @dataclass(frozen=True, slots=True)

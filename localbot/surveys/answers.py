@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from localbot.i18n import translator
-from localbot.polls.model import clean
 from localbot.surveys.model import WEEKDAYS, Kind, Question
+from localbot.text import clean
 from localbot.when import parse_time_of_day, parse_weekday
 
 #: Typed words that skip an optional question, in our three languages.
