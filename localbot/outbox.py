@@ -72,10 +72,13 @@ def enqueue(
     due = max(now, not_before) if not_before else now
     if coalesce_key is not None:
         pending = one(
-            db, "SELECT id FROM outbox WHERE coalesce_key = ? AND state = 'pending' ORDER BY id DESC LIMIT 1", [coalesce_key]
+            db, "SELECT id, payload FROM outbox WHERE coalesce_key = ? AND state = 'pending' ORDER BY id DESC LIMIT 1", [coalesce_key]
         )
         if pending:
-            db.execute("UPDATE outbox SET payload = ? WHERE id = ?", [payload, pending["id"]])
+            # A burst of votes lands here for every vote, mostly with the same payload (a live edit
+            # is rendered when delivered): rewriting the row would only add a page to each commit.
+            if pending["payload"] != payload:
+                db.execute("UPDATE outbox SET payload = ? WHERE id = ?", [payload, pending["id"]])
             return int(pending["id"])
         if min_interval:
             last = one(
