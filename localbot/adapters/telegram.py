@@ -71,6 +71,7 @@ from localbot.adapters.base import (
     Sent,
     Undeliverable,
 )
+from localbot.adapters.telegram_http import AiohttpRequest
 from localbot.community import store as community_store
 from localbot.community.model import ChannelKind
 from localbot.core import Core
@@ -405,6 +406,8 @@ class TelegramAdapter(Adapter):
             .token(tg.token.get_secret_value())
             .base_url(tg.api_url)
             .base_file_url(tg.file_url or file_url_for(tg.api_url))
+            .request(AiohttpRequest())
+            .get_updates_request(AiohttpRequest(connections=1))
             .rate_limiter(AIORateLimiter(max_retries=3))
             .concurrent_updates(SenderOrder(concurrency))
             .job_queue(None)  # scheduled work lives in SQLite (localbot.scheduler)
