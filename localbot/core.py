@@ -91,7 +91,8 @@ class Core:
         self.router = router or build_router()
         self.adapters: dict[str, Adapter] = {}
         self.secret = secret or load_or_create_secret(settings.database)
-        self._wake_outbox = asyncio.Event()
+        #: One per messenger's delivery loop (see :meth:`start`).
+        self._wake_outbox: dict[str, asyncio.Event] = {}
         self._wake_jobs = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
@@ -101,6 +102,8 @@ class Core:
 
     def attach(self, adapter: Adapter) -> None:
         self.adapters[adapter.messenger] = adapter
+        if self._running and adapter.messenger not in self._wake_outbox:
+            self._start_delivery(adapter.messenger)
 
     def capabilities(self, messenger: str) -> Capabilities:
         adapter = self.adapters.get(messenger)
@@ -134,7 +137,7 @@ class Core:
             except Prefetch as wanted:
                 lookups[wanted.key] = await _fetch(wanted)
                 continue
-            self._wake_outbox.set()
+            self.wake()
             self._wake_jobs.set()
             return replies
         log.error("event needed more than %d lookups: %r", MAX_PREFETCH_ROUNDS, event)
@@ -352,7 +355,7 @@ class Core:
             await self._run_job(job)
             ran += 1
         if ran:
-            self._wake_outbox.set()
+            self.wake()
         return ran
 
     async def run_until_idle(self, max_rounds: int = 1000) -> int:
@@ -391,11 +394,13 @@ class Core:
     def wake(self) -> None:
         """Have the delivery loop look at the outbox now: for adapters that queue a message
         themselves (a reply postponed by flood control) outside :meth:`handle`."""
-        self._wake_outbox.set()
+        for event in self._wake_outbox.values():
+            event.set()
 
-    async def deliver_pending(self, limit: int = 200) -> int:
-        """Deliver what is due in the outbox: in order within a chat, several chats at once."""
-        items = outbox.claim(self.db, self.clock.now(), sorted(self.adapters), limit)
+    async def deliver_pending(self, limit: int = 200, messengers: list[str] | None = None) -> int:
+        """Deliver what is due in the outbox (for ``messengers``, by default all): in order within a
+        chat, several chats at once."""
+        items = outbox.claim(self.db, self.clock.now(), sorted(self.adapters) if messengers is None else messengers, limit)
         if not items:
             return 0
         by_chat: dict[str, list[outbox.Outgoing]] = defaultdict(list)
@@ -462,15 +467,19 @@ class Core:
     async def start(self) -> None:
         self.recover()
         self._running = True
-        self._tasks = [
-            asyncio.create_task(self._job_loop(), name="localbot-jobs"),
-            asyncio.create_task(self._outbox_loop(), name="localbot-outbox"),
-        ]
+        self._tasks = [asyncio.create_task(self._job_loop(), name="localbot-jobs")]
+        for messenger in sorted(self.adapters):
+            self._start_delivery(messenger)
+
+    def _start_delivery(self, messenger: str) -> None:
+        """A delivery loop per messenger: Twilio's ten messages a second must not hold up Telegram's thirty."""
+        self._wake_outbox[messenger] = asyncio.Event()
+        self._tasks.append(asyncio.create_task(self._outbox_loop(messenger), name=f"localbot-outbox-{messenger}"))
 
     async def stop(self) -> None:
         self._running = False
         self._wake_jobs.set()
-        self._wake_outbox.set()
+        self.wake()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -479,6 +488,7 @@ class Core:
             except asyncio.CancelledError:
                 pass
         self._tasks = []
+        self._wake_outbox = {}
 
     async def _sleep_until(self, event: asyncio.Event, due: Any, cap: float) -> None:
         delay = cap
@@ -500,14 +510,14 @@ class Core:
                 log.exception("job loop")
             await self._sleep_until(self._wake_jobs, scheduler.next_due(self.db), 30.0)
 
-    async def _outbox_loop(self) -> None:
+    async def _outbox_loop(self, messenger: str) -> None:
         while self._running:
             try:
-                if await self.deliver_pending():
+                if await self.deliver_pending(messengers=[messenger]):
                     continue
             except Exception:  # noqa: BLE001
-                log.exception("outbox loop")
-            await self._sleep_until(self._wake_outbox, outbox.next_attempt(self.db, sorted(self.adapters)), 5.0)
+                log.exception("outbox loop (%s)", messenger)
+            await self._sleep_until(self._wake_outbox[messenger], outbox.next_attempt(self.db, [messenger]), 5.0)
 
 
 async def _fetch(wanted: Prefetch) -> Any:

@@ -29,6 +29,7 @@ from tests.fakes.telegram_api import (
     TOKEN,
     Call,
     FakeBotAPI,
+    FloodLimits,
     LocalServer,
     Person,
     Updates,
@@ -119,12 +120,15 @@ def telegram_settings(tmp_path: Path, api: FakeBotAPI, *, webhook: bool, **extra
 
 
 @asynccontextmanager
-async def running(tmp_path: Path, mode: str, *, pacer: ChatPacer | None = None, **extra: Any) -> AsyncIterator[TelegramEnv]:
+async def running(
+    tmp_path: Path, mode: str, *, pacer: ChatPacer | None = None, flood: FloodLimits | None = None, **extra: Any
+) -> AsyncIterator[TelegramEnv]:
     """Fake Bot API, database, core with its loops, the adapter, and (webhook) the web process.
 
     Members in tests answer faster than people do, so the per-chat pace is a tenth of the real
-    one unless a test asks for another (the pace itself is tested on its own)."""
-    api = FakeBotAPI()
+    one unless a test asks for another (the pace itself is tested on its own). With ``flood`` the
+    fake enforces Telegram's flood limits."""
+    api = FakeBotAPI(flood=flood)
     await api.start()
     api.chats[GROUP_ID] = GROUP
     settings = telegram_settings(tmp_path, api, webhook=mode == "webhook", **extra)

@@ -120,6 +120,14 @@ MAX_CAPTION = 1024
 MAX_ANSWER = 200  # answerCallbackQuery's text limit
 MAX_BUTTONS_PER_ROW = 8
 ADMIN_TTL_S = 300.0
+#: Telegram's limits hold in *any* second and *any* minute, but aiolimiter (under AIORateLimiter)
+#: is a bucket that lets its capacity and a full period's refill through together: with its
+#: defaults 60 messages could go in the first second of a fan-out and 40 to a group in a minute.
+#: A bucket of capacity C refilling at R a second lets at most C + R·T through in T seconds, so:
+#: overall a burst of 3 then 27 a second (≤ 30 in any second), per group a burst of 5 then one
+#: every 4 seconds (≤ 20 in any minute).
+OVERALL_BURST, OVERALL_PER_SECOND = 3, 27
+GROUP_BURST, GROUP_PER_MINUTE = 5, 15
 POINTER_TTL_S = 600.0
 #: Private sends that answer something the member just did; a failed one earns a pointer in the group.
 POINTER_PURPOSES = ("conversation", "message")
@@ -408,7 +416,15 @@ class TelegramAdapter(Adapter):
             .base_file_url(tg.file_url or file_url_for(tg.api_url))
             .request(AiohttpRequest())
             .get_updates_request(AiohttpRequest(connections=1))
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            .rate_limiter(
+                AIORateLimiter(
+                    overall_max_rate=OVERALL_BURST,
+                    overall_time_period=OVERALL_BURST / OVERALL_PER_SECOND,
+                    group_max_rate=GROUP_BURST,
+                    group_time_period=60 * GROUP_BURST / GROUP_PER_MINUTE,
+                    max_retries=3,
+                )
+            )
             .concurrent_updates(SenderOrder(concurrency))
             .job_queue(None)  # scheduled work lives in SQLite (localbot.scheduler)
         )

@@ -1,0 +1,82 @@
+"""Fan-out drills: the messengers' limits hold, and one messenger's pace never slows another.
+
+The fake Bot API here enforces Telegram's flood limits at their word (30 messages in any second
+overall, 20 in any minute to a group, about one a second to a chat) and answers 429 over them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from localbot import outbox
+from localbot.adapters.base import DEFAULT_CAPABILITIES, DeliveryResult
+from localbot.adapters.telegram import ChatPacer
+from localbot.core import Core
+from localbot.outbox import Outgoing
+from localbot.replies import Text
+from localbot.storage.db import one
+from tests.fakes.telegram_api import FloodLimits
+from tests.helpers import RecordingAdapter
+from tests.telegram_env import running
+
+
+def most_in_one_second(times: list[float]) -> int:
+    times = sorted(times)
+    return max((sum(1 for t in times[i:] if t - start < 1.0) for i, start in enumerate(times)), default=0)
+
+
+async def test_a_fan_out_to_many_private_chats_keeps_to_telegrams_limit_in_every_second(tmp_path: Path) -> None:
+    async with running(tmp_path, "webhook", pacer=ChatPacer(), flood=FloodLimits()) as env:
+        now = env.core.clock.now()
+        with env.core.db.atomic():
+            for chat in range(70):
+                outbox.enqueue(env.core.db, chat_ref=f"telegram:{5000 + chat}", reply=Text(text=f"Reminder {chat}"), now=now, purpose="reminder")
+        env.core.wake()
+        sent = await env.api.wait_for("sendMessage", count=70, timeout=20)
+    times = [call.at for call in sent]
+    assert env.api.refused(429) == []
+    assert most_in_one_second(times) <= 30
+    assert len({call["chat_id"] for call in sent}) == 70  # each chat once
+    # and not much slower than the limit allows: 70 messages need a little over two seconds
+    assert max(times) - min(times) < 4.0
+
+
+class PacedAdapter(RecordingAdapter):
+    """A messenger that takes its messages one at a time, ten a second (Twilio's pace per sender)."""
+
+    def __init__(self, messenger: str) -> None:
+        super().__init__(messenger, DEFAULT_CAPABILITIES[messenger])
+        self._lock = asyncio.Lock()
+
+    async def deliver(self, item: Outgoing) -> DeliveryResult:
+        async with self._lock:
+            await asyncio.sleep(0.1)
+            return await super().deliver(item)
+
+
+async def test_a_slow_messengers_queue_does_not_hold_up_another_messengers(core: Core) -> None:
+    slow, fast = PacedAdapter("whatsapp"), RecordingAdapter("telegram")
+    core.attach(slow)
+    core.attach(fast)
+    now = core.clock.now()
+    with core.db.atomic():
+        for member in range(20):  # the slow messenger's messages were queued first
+            outbox.enqueue(core.db, chat_ref=f"whatsapp:+4860000{member:04d}", reply=Text(text="Reminder"), now=now)
+        for member in range(20):
+            outbox.enqueue(core.db, chat_ref=f"telegram:{7000 + member}", reply=Text(text="Reminder"), now=now)
+    started = time.monotonic()
+    await core.start()
+    try:
+        async with asyncio.timeout(10):
+            while len(fast.delivered) < 20:
+                await asyncio.sleep(0.005)
+        fast_done, slow_so_far = time.monotonic() - started, len(slow.delivered)
+        async with asyncio.timeout(10):
+            while one(core.db, "SELECT 1 AS busy FROM outbox WHERE state IN ('pending', 'sending') LIMIT 1"):
+                await asyncio.sleep(0.01)
+    finally:
+        await core.stop()
+    assert fast_done < 0.5 and slow_so_far <= 3, (fast_done, slow_so_far)
+    assert len(slow.delivered) == 20
