@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from localbot import outbox
 from localbot.adapters.base import DEFAULT_CAPABILITIES, DeliveryResult
 from localbot.adapters.telegram import ChatPacer
+from localbot.clock import from_iso
 from localbot.core import Core
 from localbot.outbox import Outgoing
 from localbot.replies import Text
@@ -80,3 +82,19 @@ async def test_a_slow_messengers_queue_does_not_hold_up_another_messengers(core:
         await core.stop()
     assert fast_done < 0.5 and slow_so_far <= 3, (fast_done, slow_so_far)
     assert len(slow.delivered) == 20
+
+
+async def test_an_edit_queued_while_the_last_one_is_being_sent_waits_the_full_interval(core: Core) -> None:
+    """A burst of votes: the poll's edit was queued a while ago, is being sent now (Telegram's
+    limiter may hold it for seconds), and a vote queues the next one. That one must not go out a
+    moment after this one, as it did when 'being sent' counted from when the edit was queued."""
+    key, interval = "telegram:-100|poll:1", timedelta(seconds=3)
+    queued_at = core.clock.now()
+    first = outbox.enqueue(core.db, chat_ref="telegram:-100", reply=Text(text="1 vote"), now=queued_at, coalesce_key=key, min_interval=interval)
+    core.clock.advance(timedelta(seconds=10))  # it waited behind other messages …
+    [claimed] = outbox.claim(core.db, core.clock.now(), ["telegram"])  # … and is being sent now
+    assert claimed.id == first
+    now = core.clock.now()
+    second = outbox.enqueue(core.db, chat_ref="telegram:-100", reply=Text(text="2 votes"), now=now, coalesce_key=key, min_interval=interval)
+    row = one(core.db, "SELECT next_attempt_at FROM outbox WHERE id = ?", [second])
+    assert row is not None and from_iso(row["next_attempt_at"]) == now + interval

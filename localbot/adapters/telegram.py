@@ -71,7 +71,7 @@ from localbot.adapters.base import (
     Sent,
     Undeliverable,
 )
-from localbot.adapters.telegram_http import AiohttpRequest
+from localbot.adapters.telegram_http import READ_TIMEOUT, AiohttpRequest
 from localbot.community import store as community_store
 from localbot.community.model import ChannelKind
 from localbot.core import Core
@@ -395,7 +395,9 @@ class TelegramAdapter(Adapter):
     messenger = "telegram"
     capabilities = DEFAULT_CAPABILITIES["telegram"]
 
-    def __init__(self, settings: Settings, core: Core, *, pacer: ChatPacer | None = None, concurrency: int = 32) -> None:
+    def __init__(
+        self, settings: Settings, core: Core, *, pacer: ChatPacer | None = None, concurrency: int = 32, read_timeout: float = READ_TIMEOUT
+    ) -> None:
         tg = settings.telegram
         if tg.token is None or not tg.token.get_secret_value():
             raise SettingsError("setting telegram.token (LOCALBOT_TELEGRAM__TOKEN) is needed for Telegram")
@@ -414,7 +416,7 @@ class TelegramAdapter(Adapter):
             .token(tg.token.get_secret_value())
             .base_url(tg.api_url)
             .base_file_url(tg.file_url or file_url_for(tg.api_url))
-            .request(AiohttpRequest())
+            .request(AiohttpRequest(read_timeout=read_timeout))
             .get_updates_request(AiohttpRequest(connections=1))
             .rate_limiter(
                 AIORateLimiter(

@@ -256,13 +256,10 @@ class LocalServer:
 class FakeBotAPI:
     """The Bot API for one bot, served by uvicorn on a free port of 127.0.0.1."""
 
-    def __init__(self, token: str = TOKEN, *, flood: FloodLimits | None = None, query_ttl: float | None = None) -> None:
+    def __init__(self, token: str = TOKEN, *, flood: FloodLimits | None = None) -> None:
         self.token = token
         #: When set, messages over Telegram's flood limits are refused with 429 and ``retry_after``.
         self.flood = flood
-        #: When set, a button press answered later than this many seconds is "too old", as on Telegram.
-        self.query_ttl = query_ttl
-        self._query_opened: dict[str, float] = {}
         self.me = {"id": BOT_ID, "is_bot": True, "first_name": "Localbot", "username": BOT_USERNAME,
                    "can_join_groups": True, "can_read_all_group_messages": True, "supports_inline_queries": False}
         self.calls: list[Call] = []
@@ -313,7 +310,7 @@ class FakeBotAPI:
         for update in updates:
             query = update.get("callback_query")
             if query:
-                self._open_query(query["id"])
+                self.open_queries.add(query["id"])
             self.pending.append(update)
         asyncio.get_running_loop().create_task(self._notify())
 
@@ -321,12 +318,7 @@ class FakeBotAPI:
         """A callback query delivered by webhook can be answered (once)."""
         query = update.get("callback_query")
         if query:
-            self._open_query(query["id"])
-
-    def _open_query(self, query_id: str) -> None:
-        self.open_queries.add(query_id)
-        if self.query_ttl is not None:
-            self._query_opened[query_id] = time.monotonic()
+            self.open_queries.add(query["id"])
 
     def fail(self, method: str, code: int, description: str, *, times: int = 1, **parameters: Any) -> None:
         """The next ``times`` calls of ``method`` fail as Telegram would fail them."""
@@ -466,9 +458,6 @@ class FakeBotAPI:
 
     async def api_answerCallbackQuery(self, p: dict[str, Any]) -> Any:
         query_id = p["callback_query_id"]
-        opened = self._query_opened.pop(query_id, None)
-        if opened is not None and self.query_ttl is not None and time.monotonic() - opened > self.query_ttl:
-            self.open_queries.discard(query_id)
         if query_id not in self.open_queries:
             raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
         if utf16_length(p.get("text", "")) > 200:
