@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import re
 import sqlite3
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import sqlite_utils
@@ -97,6 +98,8 @@ class Core:
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
         self.delivery_concurrency = 8
+        #: Delivery outcomes the database could not take yet (see :meth:`_record`).
+        self._unrecorded: list[Callable[[], Any]] = []
 
     # --- adapters ------------------------------------------------------------------------------
 
@@ -141,7 +144,8 @@ class Core:
             self._wake_jobs.set()
             return replies
         log.error("event needed more than %d lookups: %r", MAX_PREFETCH_ROUNDS, event)
-        return [Text(text=translator(self.settings.language)._("Sorry, something went wrong on my side. Please try again."))]
+        t = translator(self._language_without_writing(event))
+        return [self._failure(event, t._("Sorry, something went wrong on my side. Please try again."))]
 
     def _handle_once(self, event: Event, lookups: dict[Hashable, Any]) -> list[Reply]:
         now = self.clock.now()
@@ -159,17 +163,35 @@ class Core:
                 except (Prefetch, sqlite3.OperationalError):
                     raise
                 except LookupFailed:
-                    replies = [Text(text=ctx.t._("I could not reach the messenger just now. Please try again in a moment."))]
+                    replies = [self._failure(event, ctx.t._("I could not reach the messenger just now. Please try again in a moment."))]
                 except Exception:
                     log.exception("handler failed for %r", event)
-                    replies = [Text(text=ctx.t._("Sorry, something went wrong on my side. Please try again."))]
+                    replies = [self._failure(event, ctx.t._("Sorry, something went wrong on my side. Please try again."))]
                 for reply in replies:
                     self.note_menu(event.chat.ref, reply, now)
                 return replies
         except sqlite3.OperationalError as exc:  # locked, disk full, read-only: nothing was written
             log.error("database error while handling %r: %s", event, exc)
-            language = normalize_language(event.sender.language) or self.settings.language
-            return [Text(text=translator(language)._("I could not save that just now. Please try again in a moment."))]
+            t = translator(self._language_without_writing(event))
+            return [self._failure(event, t._("I could not save that just now. Please try again in a moment."))]
+
+    def _language_without_writing(self, event: Event) -> str:
+        """The member's language when nothing can be written: reading usually still works (WAL
+        lets readers past a writer, and a full disk can still be read)."""
+        try:
+            member = community_store.member_by_ref(self.db, event.sender.ref)
+        except sqlite3.Error:
+            member = None
+        if member is not None:
+            return self.language_for(member, None)
+        return normalize_language(event.sender.language) or self.settings.language
+
+    def _failure(self, event: Event, text: str) -> Reply:
+        """The core's own apology. Where a button press is answered in place (Telegram), only the
+        member who pressed sees it; elsewhere it is a message in the chat."""
+        if isinstance(event, ChoicePicked) and self.capabilities(event.messenger).buttons:
+            return Ack(text=text)
+        return Text(text=text)
 
     def _claim_event(self, event_id: str, now: Any) -> bool:
         cursor = self.db.execute(
@@ -400,6 +422,8 @@ class Core:
     async def deliver_pending(self, limit: int = 200, messengers: list[str] | None = None) -> int:
         """Deliver what is due in the outbox (for ``messengers``, by default all): in order within a
         chat, several chats at once."""
+        if not self._record_held():
+            return 0  # the database still takes nothing: claim nothing more until it does
         items = outbox.claim(self.db, self.clock.now(), sorted(self.adapters) if messengers is None else messengers, limit)
         if not items:
             return 0
@@ -414,7 +438,11 @@ class Core:
                     if not await self._deliver_one(item):
                         # keep the chat's order: what follows a failed message waits for it
                         for later in queue[position + 1 :]:
-                            outbox.mark_retry(self.db, later, self.clock.now(), outbox.backoff(1), "waiting for an earlier message")
+                            self._record(
+                                functools.partial(
+                                    outbox.mark_retry, self.db, later, self.clock.now(), outbox.backoff(1), "waiting for an earlier message"
+                                )
+                            )
                         return
 
         await asyncio.gather(*(run_chat(queue) for queue in by_chat.values()))
@@ -425,7 +453,7 @@ class Core:
         if isinstance(item.reply, LiveEdit):
             rendered = self._render_live(item.reply)
             if rendered is None:
-                outbox.mark_failed(self.db, item.id, "nothing to show any more", skipped=True)
+                self._record(functools.partial(outbox.mark_failed, self.db, item.id, "nothing to show any more", skipped=True))
                 return True
             item = dataclasses.replace(item, reply=rendered)
         try:
@@ -435,16 +463,42 @@ class Core:
             result = RetryLater(outbox.backoff(item.attempts), f"{type(exc).__name__}: {exc}")
         now = self.clock.now()
         if isinstance(result, Sent):
+            self._record(functools.partial(self._record_sent, item, result, now))
+            return True
+        if isinstance(result, RetryLater):
+            self._record(functools.partial(outbox.mark_retry, self.db, item, now, result.after, result.error))
+            return False
+        assert isinstance(result, Undeliverable)
+        self._record(functools.partial(outbox.mark_failed, self.db, item.id, result.error, skipped=result.skipped))
+        return True
+
+    def _record_sent(self, item: outbox.Outgoing, result: Sent, now: Any) -> None:
+        with self.db.atomic():
             outbox.mark_sent(self.db, item.id, now, result.platform_id)
             key = getattr(item.reply, "key", None)
             if key and result.platform_id and not isinstance(item.reply, Edit):
                 self.remember_message(item.chat_ref, key, result.platform_id)
-            return True
-        if isinstance(result, RetryLater):
-            outbox.mark_retry(self.db, item, now, result.after, result.error)
-            return False
-        assert isinstance(result, Undeliverable)
-        outbox.mark_failed(self.db, item.id, result.error, skipped=result.skipped)
+
+    def _record(self, write: Callable[[], Any]) -> None:
+        """Record how a delivery went. If the database takes nothing just now (locked, disk full),
+        the write is held and tried again before anything else is claimed; the row stays 'sending'
+        meanwhile, so it is neither sent again nor forgotten (a restart would send it again)."""
+        if not self._unrecorded:
+            try:
+                write()
+                return
+            except sqlite3.OperationalError as exc:
+                log.error("could not record a delivery (%s); holding it until the database takes it", exc)
+        self._unrecorded.append(write)
+
+    def _record_held(self) -> bool:
+        """Write the held records, oldest first; False while the database still refuses."""
+        while self._unrecorded:
+            try:
+                self._unrecorded[0]()
+            except sqlite3.OperationalError:
+                return False
+            self._unrecorded.pop(0)
         return True
 
     def _render_live(self, live: LiveEdit) -> Reply | None:
