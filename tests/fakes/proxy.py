@@ -8,9 +8,14 @@ send and what uvicorn answers), so that a fault hits exactly one request:
 * ``drop_answer``: the API carries the request out, then the connection is closed before its
   answer reaches the bot (something happened, and the bot cannot know);
 * ``stall``: the request is held, unanswered, for some seconds (the bot's time limit runs out first),
-  then the connection is closed; the API never sees it.
+  then the connection is closed; the API never sees it;
+* ``hold``: the request is held until :meth:`FaultyProxy.release`, which either forwards it (the
+  API acts on it, and its answer goes nowhere if the bot has died meanwhile) or drops it;
+* ``pass``: the request goes through (to let a number of requests by before the next fault).
 
 Faults are queued and used in order, one per request; requests with no fault queued pass through.
+A fault may name a ``match``: then it waits for a request whose first line contains that text,
+and other requests pass by.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Fault:
-    kind: str  # "drop", "drop_answer" or "stall"
+    kind: str  # "drop", "drop_answer", "stall", "hold" or "pass"
     seconds: float = 0.0
+    match: bytes | None = None
 
 
 class FaultyProxy:
@@ -37,6 +43,7 @@ class FaultyProxy:
         #: What happened to each request: "passed" or the fault's kind.
         self.log: list[str] = []
         self.url = ""
+        self._held: list[tuple[bytes, asyncio.Future[bool]]] = []
 
     def drop(self, times: int = 1) -> None:
         self._faults.extend([Fault("drop")] * times)
@@ -46,6 +53,27 @@ class FaultyProxy:
 
     def stall(self, seconds: float, times: int = 1) -> None:
         self._faults.extend([Fault("stall", seconds)] * times)
+
+    def allow(self, times: int, *, match: bytes | None = None) -> None:
+        self._faults.extend([Fault("pass", match=match)] * times)
+
+    def hold(self, times: int, *, match: bytes | None = None) -> None:
+        self._faults.extend([Fault("hold", match=match)] * times)
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    def release(self, *, forward: bool) -> None:
+        """Let the held requests go: to the API (``forward``), or nowhere."""
+        for _request, decision in self._held:
+            if not decision.done():
+                decision.set_result(forward)
+        self._held = []
+
+    def clear(self) -> None:
+        """Forget the faults not used yet."""
+        self._faults.clear()
 
     @property
     def pending_faults(self) -> int:
@@ -59,6 +87,7 @@ class FaultyProxy:
 
     async def stop(self) -> None:
         if self._server is not None:
+            self.release(forward=False)
             self._server.close()
             for task in list(self._connections):
                 task.cancel()
@@ -74,6 +103,15 @@ class FaultyProxy:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    def _next_fault(self, request: bytes) -> Fault | None:
+        if not self._faults:
+            return None
+        fault = self._faults[0]
+        if fault.match is not None and fault.match not in request.split(b"\r\n", 1)[0]:
+            return None
+        self._faults.popleft()
+        return None if fault.kind == "pass" else fault
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
@@ -84,10 +122,16 @@ class FaultyProxy:
                 request = await _read_message(reader)
                 if request is None:
                     return
-                fault = self._faults.popleft() if self._faults else None
+                fault = self._next_fault(request)
                 self.log.append(fault.kind if fault else "passed")
                 if fault is not None and fault.kind == "drop":
                     return
+                if fault is not None and fault.kind == "hold":
+                    decision = asyncio.get_running_loop().create_future()
+                    self._held.append((request, decision))
+                    if not await decision:
+                        return
+                    fault = Fault("drop_answer")  # forwarded; the answer may have nobody to go to
                 if fault is not None and fault.kind == "stall":
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(fault.seconds):
@@ -105,6 +149,8 @@ class FaultyProxy:
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             return
+        except asyncio.CancelledError:
+            return  # the proxy is stopping: end quietly (asyncio would log a cancelled handler)
         finally:
             self._connections.discard(task)
             for stream in (writer, upstream[1] if upstream else None):
