@@ -49,6 +49,7 @@ from localbot.events import (
     MemberLeft,
     Message,
     PhotoShared,
+    well_typed,
 )
 from localbot.handlers import conversation as conv
 from localbot.handlers.context import (
@@ -66,6 +67,7 @@ from localbot.replies import Ack, Choices, Edit, LiveEdit, Reply, Text
 from localbot.settings import Settings
 from localbot.storage.db import one
 from localbot.storage.secret import load_or_create_secret
+from localbot.text import whole_number
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +135,9 @@ class Core:
 
     async def handle(self, event: Event) -> list[Reply]:
         """Process one event exactly once and return the replies for the chat it came from."""
+        if not well_typed(event):
+            log.warning("ignoring an event whose fields have the wrong types: %r", event)
+            return []
         lookups: dict[Hashable, Any] = {}
         for _ in range(MAX_PREFETCH_ROUNDS):
             try:
@@ -140,12 +145,17 @@ class Core:
             except Prefetch as wanted:
                 lookups[wanted.key] = await _fetch(wanted)
                 continue
+            except Exception:  # noqa: BLE001 - whatever an event holds, nothing raises to the adapter
+                log.exception("could not handle %r", event)
+                return [self._failure(event, self._apology(event))]
             self.wake()
             self._wake_jobs.set()
             return replies
         log.error("event needed more than %d lookups: %r", MAX_PREFETCH_ROUNDS, event)
-        t = translator(self._language_without_writing(event))
-        return [self._failure(event, t._("Sorry, something went wrong on my side. Please try again."))]
+        return [self._failure(event, self._apology(event))]
+
+    def _apology(self, event: Event) -> str:
+        return translator(self._language_without_writing(event))._("Sorry, something went wrong on my side. Please try again.")
 
     def _handle_once(self, event: Event, lookups: dict[Hashable, Any]) -> list[Reply]:
         now = self.clock.now()
@@ -180,11 +190,11 @@ class Core:
         lets readers past a writer, and a full disk can still be read)."""
         try:
             member = community_store.member_by_ref(self.db, event.sender.ref)
-        except sqlite3.Error:
+        except (sqlite3.Error, OverflowError, TypeError):
             member = None
         if member is not None:
             return self.language_for(member, None)
-        return normalize_language(event.sender.language) or self.settings.language
+        return normalize_language(event.sender.language if isinstance(event.sender.language, str) else None) or self.settings.language
 
     def _failure(self, event: Event, text: str) -> Reply:
         """The core's own apology. Where a button press is answered in place (Telegram), only the
@@ -271,7 +281,8 @@ class Core:
         return as_replies(handler(ctx, event, parts))
 
     def _conversation_choice(self, ctx: Context, event: ChoicePicked, parts: list[str]) -> list[Reply]:
-        current = conv.load_by_id(self.db, int(parts[0])) if parts and parts[0].isdigit() else None
+        ident = whole_number(parts[0]) if parts else None
+        current = conv.load_by_id(self.db, ident) if ident is not None else None
         if current is None or current.member_id != ctx.member.id:
             return [Ack(text=ctx.t._("This question is no longer open."))]
         flow = self.router.flows.get(current.flow)

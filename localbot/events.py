@@ -7,11 +7,15 @@ Adapters translate messenger traffic into these values; the handler layer never 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
+import types
+import typing
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 
 from localbot.refs import messenger_of
 
@@ -140,3 +144,31 @@ def split_command(text: str, bot_username: str | None = None) -> tuple[str, str]
     if addressee and bot_username and addressee.lower() != bot_username.lower():
         return None
     return name.lower(), (args or "").strip()
+
+
+@cache
+def _hints(cls: type) -> dict[str, typing.Any]:
+    return typing.get_type_hints(cls)
+
+
+def _matches(value: object, hint: typing.Any) -> bool:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return any(_matches(value, option) for option in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(hint, type):
+        return isinstance(value, hint) and (not dataclasses.is_dataclass(hint) or well_typed(value))
+    return True  # nothing more elaborate is used in events
+
+
+def well_typed(value: object) -> bool:
+    """Whether an event (or a part of one) holds what its annotations say, all the way down.
+
+    Adapters build events from what a messenger sent, and a messenger's library may pass on
+    whatever the JSON held (python-telegram-bot does not check types): a longitude that is text, a
+    button's data that is a number. The core refuses such an event at the door.
+    """
+    hints = _hints(type(value))
+    return all(_matches(getattr(value, f.name), hints[f.name]) for f in dataclasses.fields(value))  # type: ignore[arg-type]

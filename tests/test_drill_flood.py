@@ -19,7 +19,7 @@ from localbot.core import Core
 from localbot.outbox import Outgoing
 from localbot.replies import Text
 from localbot.storage.db import one
-from tests.fakes.telegram_api import FloodLimits
+from tests.fakes.telegram_api import FloodLimits, Person
 from tests.helpers import RecordingAdapter
 from tests.telegram_env import running
 
@@ -98,3 +98,20 @@ async def test_an_edit_queued_while_the_last_one_is_being_sent_waits_the_full_in
     second = outbox.enqueue(core.db, chat_ref="telegram:-100", reply=Text(text="2 votes"), now=now, coalesce_key=key, min_interval=interval)
     row = one(core.db, "SELECT next_attempt_at FROM outbox WHERE id = ?", [second])
     assert row is not None and from_iso(row["next_attempt_at"]) == now + interval
+
+
+async def test_organiser_checks_in_a_busy_group_do_not_wait_behind_its_messages(tmp_path: Path) -> None:
+    """Asking Telegram whether someone is a group admin sends nothing to the group, so the
+    group's flood limit (20 messages a minute) must not pace it."""
+    async with running(tmp_path, "webhook") as env:
+        members = [Person(9100 + n, f"Member {n}", language_code="en") for n in range(9)]
+        for member in members:
+            await env.say(member, "hello")  # group chatter: they belong to the community now
+        started = time.monotonic()
+        for member in members:  # each asks, privately, for something only organisers may do
+            await env.say(member, "/invite", env.private(member))
+        checks = await env.api.wait_for("getChatMember", count=len(members), timeout=10)
+        assert max(c.at for c in checks) - started < 2.0
+        for member in members:
+            [reply] = await env.next_messages(member.id)
+            assert reply["text"] == "Only organisers can use /invite."

@@ -128,6 +128,8 @@ ADMIN_TTL_S = 300.0
 #: every 4 seconds (≤ 20 in any minute).
 OVERALL_BURST, OVERALL_PER_SECOND = 3, 27
 GROUP_BURST, GROUP_PER_MINUTE = 5, 15
+#: Bot API methods that put a message in a chat or change one: what the flood limits count.
+MESSAGE_ENDPOINTS = ("send", "edit", "copyMessage", "forwardMessage")
 POINTER_TTL_S = 600.0
 #: Private sends that answer something the member just did; a failed one earns a pointer in the group.
 POINTER_PURPOSES = ("conversation", "message")
@@ -219,7 +221,10 @@ def is_private_ref(ref: str) -> bool:
 
 
 def sender_of(user: User) -> Sender:
-    return Sender(ref_of(user.id), user.full_name, language=user.language_code, username=user.username)
+    def text(value: object) -> str | None:  # python-telegram-bot does not check the JSON's types
+        return value if isinstance(value, str) else None
+
+    return Sender(ref_of(user.id), str(user.full_name), language=text(user.language_code), username=text(user.username))
 
 
 def chat_of(chat: TgChat) -> Chat | None:
@@ -305,6 +310,19 @@ def event_of(update: Update, bot_username: str | None) -> Event | None:
 # --- flood safety and ordering -------------------------------------------------------------------
 
 
+class MessageRateLimiter(AIORateLimiter):
+    """python-telegram-bot's limiter, for what Telegram's flood limits count: messages sent or
+    changed. AIORateLimiter counts every request that names a chat, so an organiser check
+    (``getChatMember``) in a busy group waited its turn behind the group's messages, seconds each."""
+
+    async def process_request(
+        self, callback: Any, args: Any, kwargs: dict[str, Any], endpoint: str, data: dict[str, Any], rate_limit_args: int | None
+    ) -> Any:
+        if not endpoint.startswith(MESSAGE_ENDPOINTS):
+            return await callback(*args, **kwargs)
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+
 class ChatPacer:
     """Spaces the messages to one chat: on average one per ``interval`` seconds, with short bursts.
 
@@ -342,7 +360,8 @@ def ordering_key(update: object) -> Hashable:
     if not isinstance(update, Update):
         return None
     chat, user = update.effective_chat, update.effective_user
-    return (chat.id if chat else None, user.id if user else None)
+    # Ids are integers; anything else (a malformed update) must still make a usable key.
+    return (chat.id if chat and isinstance(chat.id, int) else None, user.id if user and isinstance(user.id, int) else None)
 
 
 class SenderOrder(BaseUpdateProcessor):
@@ -419,7 +438,7 @@ class TelegramAdapter(Adapter):
             .request(AiohttpRequest(read_timeout=read_timeout))
             .get_updates_request(AiohttpRequest(connections=1))
             .rate_limiter(
-                AIORateLimiter(
+                MessageRateLimiter(
                     overall_max_rate=OVERALL_BURST,
                     overall_time_period=OVERALL_BURST / OVERALL_PER_SECOND,
                     group_max_rate=GROUP_BURST,
@@ -539,7 +558,10 @@ class TelegramAdapter(Adapter):
         except Exception as exc:  # noqa: BLE001 - an update we cannot read must not come back forever
             log.warning("ignoring an update python-telegram-bot cannot read: %s", exc)
             return Response(status_code=200)
-        await self.app.update_processor.process_update(update, self.app.process_update(update))
+        try:
+            await self.app.update_processor.process_update(update, self.app.process_update(update))
+        except Exception as exc:  # noqa: BLE001 - nor must one that breaks its processing
+            log.warning("ignoring an update python-telegram-bot cannot process: %r", exc, exc_info=True)
         return Response(status_code=200)
 
     # --- inbound ------------------------------------------------------------------------------
@@ -553,6 +575,10 @@ class TelegramAdapter(Adapter):
             if update.chat_member is not None:
                 self._note_admin(update.chat_member.chat.id, update.chat_member.new_chat_member)
             event = event_of(update, self.username)
+        except Exception as exc:  # noqa: BLE001 - malformed past what python-telegram-bot checks
+            log.warning("ignoring a Telegram update that cannot be read: %r", exc)
+            return
+        try:
             if event is not None:
                 replies = await self.core.handle(event)
             else:

@@ -92,6 +92,7 @@ from localbot.replies import (
 )
 from localbot.settings import Settings
 from localbot.storage.db import one
+from localbot.text import whole_number
 
 log = logging.getLogger(__name__)
 
@@ -300,10 +301,10 @@ class WhatsAppAdapter(Adapter):
             body = form.get("ButtonText", "") or body  # a template's own button: read its words
         if "Latitude" in form or "Longitude" in form:
             return self._location(form, base)
-        media_count = form.get("NumMedia", "0") or "0"
-        if not media_count.isdigit() or int(media_count) > 10:
+        media_count = whole_number(form.get("NumMedia", "0") or "0")
+        if media_count is None or media_count > 10:
             raise BadRequest("NumMedia is not a small number")
-        if int(media_count):
+        if media_count:
             url = form.get("MediaUrl0", "")
             kind = form.get("MediaContentType0", "")
             if not url.startswith(("https://", "http://")) or len(url) > 2048:
@@ -365,7 +366,7 @@ class WhatsAppAdapter(Adapter):
         except BadRequest as exc:
             return PlainTextResponse(f"bad request: {exc}", status_code=400)
         sid, state, code = form.get("MessageSid", ""), form.get("MessageStatus", ""), form.get("ErrorCode", "")
-        if not _SID.fullmatch(sid) or not _STATUS.fullmatch(state) or (code and not (code.isdigit() and len(code) <= 6)):
+        if not _SID.fullmatch(sid) or not _STATUS.fullmatch(state) or (code and not (code.isascii() and code.isdigit() and len(code) <= 6)):
             return PlainTextResponse("bad request: MessageSid, MessageStatus or ErrorCode malformed", status_code=400)
         query = request.query_params
         with self.core.db.atomic():
@@ -381,7 +382,7 @@ class WhatsAppAdapter(Adapter):
         """
         db = self.core.db
         row = None
-        if outbox_id.isdigit():
+        if outbox_id.isascii() and outbox_id.isdigit() and len(outbox_id) <= 18:
             row = one(db, "SELECT * FROM outbox WHERE id = ? AND messenger = 'whatsapp'", [int(outbox_id)])
             if row and not (row["platform_id"] == sid or (row["platform_id"] is None and str(row["attempts"]) == attempt)):
                 row = None

@@ -457,7 +457,7 @@ class FakeBotAPI:
         return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(self.files[file_id]), "file_path": f"photos/{file_id}.jpg"}
 
     async def api_answerCallbackQuery(self, p: dict[str, Any]) -> Any:
-        query_id = p["callback_query_id"]
+        query_id = p.get("callback_query_id")
         if query_id not in self.open_queries:
             raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
         if utf16_length(p.get("text", "")) > 200:
