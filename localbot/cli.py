@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import sys
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from localbot import __version__
 from localbot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 
 def _settings(ctx: click.Context, **extra: Any) -> Settings:
@@ -25,6 +30,16 @@ def _settings(ctx: click.Context, **extra: Any) -> Settings:
         click.echo(f"localbot: {exc}", err=True)
         ctx.exit(2)
     return settings
+
+
+def _existing_database(ctx: click.Context, settings: Settings) -> sqlite_utils.Database:
+    """The configured database, opened; exits with a one-line message if there is none yet."""
+    from localbot.storage import open_database
+
+    if not Path(settings.database).is_file():
+        click.echo(f"localbot: no database at {settings.database}", err=True)
+        ctx.exit(1)
+    return open_database(settings.database)
 
 
 def _logging(settings: Settings, *, quiet: bool = False) -> None:
@@ -175,29 +190,34 @@ def _since(value: str | None) -> datetime | None:
 
 @main.command()
 @click.argument("kind")
-@click.option("--format", "fmt", default="csv", show_default=True, help="csv or json (more per kind).")
+@click.option("--format", "fmt", default="csv", show_default=True, help="csv, xlsx or json; geojson for points.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
 @click.option("--community", help="Only this community (by name).")
 @click.option("--since", help="Only rows from this date on (ISO 8601).")
 @click.pass_context
 def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community: str | None, since: str | None) -> None:
-    """Export KIND (polls, …) in long format for spreadsheets, R or map tools."""
+    """Export KIND (polls, members, …) in long format for spreadsheets, R or map tools.
+
+    Rows are streamed, so memory stays flat however large the export; on a terminal a progress bar
+    runs on standard error.
+    """
     from localbot.community import store as community_store
-    from localbot.export.kinds import KINDS
-    from localbot.export.writers import WRITERS
-    from localbot.storage import open_database
+    from localbot.export.kinds import KINDS, write_export
+    from localbot.export.writers import BINARY
 
     spec = KINDS.get(kind)
     if spec is None:
         raise click.BadParameter(f"choose one of: {', '.join(sorted(KINDS))}", param_hint="KIND")
     fmt = fmt.lower()
-    if fmt not in spec.formats or fmt not in WRITERS:
+    if fmt not in spec.formats:
         raise click.BadParameter(f"{kind} can be exported as {', '.join(spec.formats)}", param_hint="--format")
-    settings = _settings(ctx)
-    if not Path(settings.database).is_file():
-        click.echo(f"localbot: no database at {settings.database}", err=True)
-        ctx.exit(1)
-    database = open_database(settings.database)
+    if fmt in BINARY and out is None and sys.stdout.isatty():
+        raise click.BadParameter(f"{fmt} is a binary format: write it to a file with --out", param_hint="--format")
+    starting = _since(since)
+    database = _existing_database(ctx, _settings(ctx))
+    # Sorting a million rows must spill to a temporary file, not grow in memory as the bot's
+    # connection (temp_store=MEMORY) would let it.
+    database.execute("PRAGMA temp_store = FILE")
     try:
         community_id = None
         if community:
@@ -206,17 +226,29 @@ def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community:
                 click.echo(f"localbot: no community named {community!r}", err=True)
                 ctx.exit(1)
             community_id = found.id
-        rows = spec.rows(database, community_id=community_id, since=_since(since))
-        if out is None:
-            count = WRITERS[fmt](rows, spec.columns, sys.stdout)
-        else:
-            tmp = out.with_name(out.name + ".part")
-            with tmp.open("w", encoding="utf-8", newline="") as handle:
-                count = WRITERS[fmt](rows, spec.columns, handle)
-            tmp.replace(out)
-            click.echo(f"Wrote {count} row(s) to {out}.", err=True)
+        with _progress(spec.count(database, community_id=community_id, since=starting) if spec.count else None, kind) as step:
+            if out is None:
+                count = write_export(database, spec, fmt, sys.stdout.buffer, community_id=community_id, since=starting, on_row=step)
+                sys.stdout.flush()
+            else:
+                tmp = out.with_name(out.name + ".part")
+                with tmp.open("wb") as handle:
+                    count = write_export(database, spec, fmt, handle, community_id=community_id, since=starting, on_row=step)
+                tmp.replace(out)
     finally:
         database.close()
+    if out is not None:
+        click.echo(f"Wrote {count} row(s) to {out}.", err=True)
+
+
+@contextlib.contextmanager
+def _progress(total: int | None, label: str) -> Iterator[Callable[[], None] | None]:
+    """A progress bar on standard error while rows are written, only when that is a terminal."""
+    if not total or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=total, label=f"Exporting {label}", file=sys.stderr, update_min_steps=max(1, total // 200)) as bar:
+        yield lambda: bar.update(1)
 
 
 # --- translations (for developers) -----------------------------------------------------------------

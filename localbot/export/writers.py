@@ -1,9 +1,13 @@
-"""Streaming CSV and JSON writers.
+"""Streaming writers: CSV, JSON, XLSX and GeoJSON.
 
 Rows arrive as an iterator and leave one at a time, so memory stays flat however many votes there
 are. Text that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab
-or a carriage return) is prefixed with an apostrophe in CSV: a member's answer must never execute in
-the organiser's Excel (OWASP "CSV injection").
+or a carriage return) is prefixed with an apostrophe in CSV and XLSX: a member's answer must never
+execute in the organiser's Excel (OWASP "CSV injection"). XLSX is written with openpyxl's
+write-only workbook, which streams rows to a temporary file instead of keeping a sheet in memory;
+it is the one binary format (:data:`BINARY`), so its writer takes a binary stream. GeoJSON is for
+map tools (uMap, QGIS): rows with ``latitude`` and ``longitude`` become point features, every other
+column a property.
 """
 
 from __future__ import annotations
@@ -11,9 +15,21 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+#: What each format is called in a file name and announced as to a messenger.
+EXTENSIONS = {"csv": "csv", "json": "json", "xlsx": "xlsx", "geojson": "geojson"}
+MIME_TYPES = {
+    "csv": "text/csv",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": "application/geo+json",
+}
 
 
 def neutralise(value: Any) -> Any:
@@ -29,7 +45,8 @@ def write_csv(
     *,
     on_row: Callable[[], None] | None = None,
 ) -> int:
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF as RFC 4180 says: the csv module then quotes any field holding a CR or an LF.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     count = 0
     for row in rows:
@@ -60,4 +77,70 @@ def write_json(
     return count
 
 
-WRITERS: dict[str, Callable[..., int]] = {"csv": write_csv, "json": write_json}
+def _xlsx_value(value: Any) -> Any:
+    """A cell value: formulas neutralised, characters XML cannot hold dropped, numbers kept typed."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", neutralise(value))
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return str(value)
+
+
+def write_xlsx(
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    out: BinaryIO,
+    *,
+    on_row: Callable[[], None] | None = None,
+    sheet: str = "export",
+) -> int:
+    """One worksheet: a frozen header row, then a row per item."""
+    workbook = Workbook(write_only=True)
+    worksheet = workbook.create_sheet(title=sheet[:31])
+    worksheet.freeze_panes = "A2"
+    worksheet.append(list(columns))
+    count = 0
+    for row in rows:
+        worksheet.append([_xlsx_value(row.get(c)) for c in columns])
+        count += 1
+        if on_row:
+            on_row()
+    workbook.save(out)
+    return count
+
+
+def write_geojson(
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    out: TextIO,
+    *,
+    on_row: Callable[[], None] | None = None,
+) -> int:
+    """A FeatureCollection of points (RFC 7946: longitude first, WGS 84), written row by row.
+
+    Rows without both coordinates are left out, since a feature without a place means nothing on a map.
+    """
+    properties = [c for c in columns if c not in ("latitude", "longitude")]
+    out.write('{"type": "FeatureCollection", "features": [')
+    count = 0
+    for row in rows:
+        latitude, longitude = row.get("latitude"), row.get("longitude")
+        if on_row:
+            on_row()
+        if latitude is None or longitude is None:
+            continue
+        feature = {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [float(longitude), float(latitude)]},
+            "properties": {c: row.get(c) for c in properties},
+        }
+        out.write(",\n" if count else "\n")
+        out.write(json.dumps(feature, ensure_ascii=False))
+        count += 1
+    out.write("\n]}\n" if count else "]}\n")
+    return count
+
+
+WRITERS: dict[str, Callable[..., int]] = {"csv": write_csv, "json": write_json, "xlsx": write_xlsx, "geojson": write_geojson}
+#: Formats whose writer takes a binary stream.
+BINARY = frozenset({"xlsx"})

@@ -30,6 +30,7 @@ from localbot.handlers.conversation import (
 from localbot.handlers.router import HandlerResult, Router
 from localbot.i18n import N_, Translator
 from localbot.polls import store
+from localbot.polls.charts import poll_chart
 from localbot.polls.model import (
     MAX_OPTIONS,
     MIN_OPTIONS,
@@ -41,7 +42,7 @@ from localbot.polls.model import (
     check_question,
 )
 from localbot.polls.parse import parse_poll_args
-from localbot.replies import Ack, Choices, Edit, Option, Reply, Text
+from localbot.replies import Ack, Choices, Edit, Option, Picture, Reply, Text
 from localbot.scheduler import Job
 from localbot.when import WhenError, parse_deadline
 
@@ -264,11 +265,18 @@ def _poll_from_args(ctx: Context, community: Community, args: str, *, open_only:
     return poll
 
 
+def chart(t: Translator, tally: Tally) -> list[Reply]:
+    """The result as a bar chart, when anyone has voted."""
+    png = poll_chart(t, tally)
+    return [Picture(data=png, filename=f"poll-{tally.poll.number}.png")] if png else []
+
+
 def cmd_results(ctx: Context, cmd: Command) -> HandlerResult:
     community = ctx.require_community()
     poll = _poll_from_args(ctx, community, cmd.args, open_only=False)
     t = ctx.ct if ctx.in_group else ctx.t
-    return Text(text=results_text(t, store.tally(ctx.db, poll), community))
+    tally = store.tally(ctx.db, poll)
+    return [Text(text=results_text(t, tally, community)), *chart(t, tally)]
 
 
 def close(ctx: Effects, poll: Poll, community: Community, *, closed_by: int | None, exclude_chat: str | None) -> Tally | None:
@@ -287,6 +295,12 @@ def close(ctx: Effects, poll: Poll, community: Community, *, closed_by: int | No
         purpose="results",
         dedupe_key=f"poll.closed:{poll.id}",
     )
+    # The chart goes to group chats, where one picture serves everyone; members one to one have the
+    # text's bars and can ask /results for the picture.
+    for recipient in ctx.recipients(community, exclude_chat=exclude_chat):
+        if recipient.member is None:
+            replies = chart(recipient.t, tally)
+            ctx.send(recipient.chat_ref, *replies, community_id=community.id, purpose="results", dedupe_key=f"poll.chart:{poll.id}")
     return tally
 
 
@@ -298,7 +312,8 @@ def cmd_close(ctx: Context, cmd: Command) -> HandlerResult:
     tally = close(ctx, poll, community, closed_by=ctx.member.id, exclude_chat=ctx.chat_ref)
     if tally is None:
         return Text(text=ctx.t._("Poll #{number} is already closed.", number=poll.number))
-    return Text(text=closing_text(ctx.ct if ctx.in_group else ctx.t, tally, community))
+    t = ctx.ct if ctx.in_group else ctx.t
+    return [Text(text=closing_text(t, tally, community)), *chart(t, tally)]
 
 
 def job_close(ctx: JobContext, job: Job) -> None:

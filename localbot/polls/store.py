@@ -16,9 +16,9 @@ from typing import Any
 
 import sqlite_utils
 
-from localbot.clock import from_iso, iso
+from localbot.clock import from_iso, iso, to_second
 from localbot.polls.model import Poll, PollOption, PollSpec, Tally, VoteResult
-from localbot.storage.db import one, rows
+from localbot.storage.db import one, rows, stream
 
 NAMES_SHOWN = 10
 
@@ -204,10 +204,7 @@ def tally(db: sqlite_utils.Database, poll: Poll, *, with_names: bool = True) -> 
 EXPORT_COLUMNS = ("poll", "community", "question", "option", "voter", "channel", "time")
 
 
-def export_rows(
-    db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None
-) -> Iterator[dict[str, Any]]:
-    """One row per vote in long format, streamed. The voter is empty for anonymous polls."""
+def _export_filter(community_id: int | None, since: datetime | None) -> tuple[str, list[Any]]:
     where: list[str] = ["1 = 1"]
     params: list[Any] = []
     if community_id is not None:
@@ -216,6 +213,14 @@ def export_rows(
     if since is not None:
         where.append("v.created_at >= ?")
         params.append(iso(since))
+    return " AND ".join(where), params
+
+
+def export_rows(
+    db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None
+) -> Iterator[dict[str, Any]]:
+    """One row per vote in long format, streamed. The voter is empty for anonymous polls."""
+    where, params = _export_filter(community_id, since)
     sql = f"""
         SELECT p.number AS poll, c.name AS community, p.question, o.label AS option,
                CASE WHEN p.anonymous THEN '' ELSE COALESCE(m.ref, '') END AS voter,
@@ -225,23 +230,15 @@ def export_rows(
         JOIN poll_options o ON o.id = v.option_id
         JOIN communities c ON c.id = p.community_id
         LEFT JOIN members m ON m.id = v.member_id
-        WHERE {' AND '.join(where)}
+        WHERE {where}
         ORDER BY p.community_id, p.number, v.id"""
-    cursor = db.conn.execute(sql, params)
-    try:
-        names = [c[0] for c in cursor.description]
-        while True:
-            batch = cursor.fetchmany(1000)
-            if not batch:
-                return
-            for row in batch:
-                record = dict(zip(names, row, strict=True))
-                record["time"] = _export_time(record["time"])
-                yield record
-    finally:
-        cursor.close()
+    for record in stream(db, sql, params):
+        record["time"] = to_second(record["time"])
+        yield record
 
 
-def _export_time(stamp: str) -> str:
-    """ISO 8601 UTC to the second, the form R, pandas and spreadsheets all read."""
-    return from_iso(stamp).strftime("%Y-%m-%dT%H:%M:%SZ")
+def export_count(db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None) -> int:
+    """How many rows :func:`export_rows` will stream (for a progress bar)."""
+    where, params = _export_filter(community_id, since)
+    found = one(db, f"SELECT COUNT(*) AS n FROM poll_votes v JOIN polls p ON p.id = v.poll_id WHERE {where}", params)
+    return int(found["n"]) if found else 0

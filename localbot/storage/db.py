@@ -11,7 +11,7 @@ transactions: every write either runs in ``db.atomic()`` or commits by itself.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +77,18 @@ def one(db: sqlite_utils.Database, sql: str, params: Sequence[Any] | Mapping[str
 def rows(db: sqlite_utils.Database, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
     """All rows as dicts."""
     return list(db.query(sql, dict(params) if isinstance(params, Mapping) else params))
+
+
+def stream(db: sqlite_utils.Database, sql: str, params: Sequence[Any] | Mapping[str, Any] = (), *, batch: int = 1000) -> Iterator[dict[str, Any]]:
+    """Rows as dicts, fetched ``batch`` at a time, so an export of any size keeps memory flat.
+
+    The cursor is closed when the iteration ends or is abandoned.
+    """
+    cursor = db.conn.execute(sql, params)
+    try:
+        names = [c[0] for c in cursor.description]
+        while chunk := cursor.fetchmany(batch):
+            for row in chunk:
+                yield dict(zip(names, row, strict=True))
+    finally:
+        cursor.close()
