@@ -9,12 +9,14 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from localbot.care import schema as care_schema
 from localbot.polls import schema as polls_schema
 from localbot.storage import schema as core_schema
 
 MIGRATION_SETS: list[Migrations] = [
     core_schema.migrations,
     polls_schema.migrations,
+    care_schema.migrations,
 ]
 
 
