@@ -175,6 +175,44 @@ def db_backup(ctx: click.Context, path: Path) -> None:
     click.echo(f"Backed up {settings.database} to {path} ({pages} pages).")
 
 
+@db.command("purge")
+@click.option("--older-than", "older_than", required=True, help="Retention period, e.g. 365d or 52w (at least one day).")
+@click.option("--dry-run", is_flag=True, help="Count what would go, change nothing.")
+@click.pass_context
+def db_purge(ctx: click.Context, older_than: str, dry_run: bool) -> None:
+    """Apply a retention period: forget members who left and were not seen since, anonymise older
+    answers (results stay the same), delete delivered messages and other traces older than that."""
+    from localbot.clock import SystemClock
+    from localbot.privacy import registry
+    from localbot.privacy.model import Expiry
+    from localbot.storage.secret import load_or_create_secret
+    from localbot.when import parse_duration
+
+    period = parse_duration(older_than)
+    if period is None or period < timedelta(days=1):
+        raise click.BadParameter("give a period of a day or more, such as 365d or 52w", param_hint="--older-than")
+    settings = _settings(ctx)
+    database = _existing_database(ctx, settings)
+    now = SystemClock().now()
+    expiry = Expiry(before=now - period, secret=load_or_create_secret(settings.database), now=now)
+    try:
+        with database.atomic():
+            done = registry.purge(database, expiry)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    finally:
+        database.close()
+    click.echo(("Would purge" if dry_run else "Purged") + f" data older than {expiry.before:%Y-%m-%d %H:%M} UTC from {settings.database}:")
+    for name, count in done.items():
+        click.echo(f"  {name}: {count}")
+
+
+class _DryRun(Exception):
+    """Rolls a dry run's transaction back."""
+
+
 # --- exports -------------------------------------------------------------------------------------
 
 

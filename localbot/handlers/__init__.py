@@ -15,6 +15,7 @@ FEATURES = (
     "localbot.handlers.membership",
     "localbot.handlers.care",
     "localbot.handlers.export",
+    "localbot.handlers.privacy",
 )
 
 

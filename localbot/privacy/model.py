@@ -1,0 +1,69 @@
+"""How a feature declares what it keeps about members (see :mod:`localbot.privacy.registry`).
+
+A feature writes one :class:`MemberData`:
+
+- ``personal`` names every table of the feature that holds something about a member (a column that
+  references ``members``, or a member's chat); ``other`` names the feature's remaining tables. A
+  test fails when a table in the schema is claimed by no feature, or when a table that references
+  ``members`` is not declared personal.
+- ``collect(db, subject)`` returns everything the feature holds about ``subject.member`` as plain
+  JSON values; ``/mydata`` sends the whole as one file.
+- ``forget(db, subject)`` removes the member's identity and personal answers but keeps anonymous
+  aggregates: counts and results must not change. It runs before the core deletes the member row,
+  so the member's id still finds their rows.
+- ``purge(db, expiry)`` applies retention: anonymise or delete what is older than ``expiry.before``.
+  Returns what it did, as counts by name, for the command's report.
+
+Everything runs inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from localbot.clock import iso
+from localbot.community.model import Member
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """The member a request is about, and what a feature needs to find their data."""
+
+    member: Member
+    #: The instance secret: it keys anonymous votes, so it finds (and can unlink) a member's own.
+    secret: bytes
+    now: datetime
+
+    @property
+    def chats(self) -> tuple[str, ...]:
+        """The member's own chats with the bot (in every messenger, the member's reference)."""
+        return tuple(dict.fromkeys(ref for ref in (self.member.ref, self.member.private_chat_ref) if ref))
+
+
+@dataclass(frozen=True, slots=True)
+class Expiry:
+    """A retention run: data older than ``before`` is anonymised or deleted."""
+
+    before: datetime
+    secret: bytes
+    now: datetime
+
+    @property
+    def cutoff(self) -> str:
+        """``before`` as stored text, for comparisons in SQL."""
+        return iso(self.before)
+
+
+@dataclass(frozen=True)
+class MemberData:
+    feature: str
+    personal: tuple[str, ...]
+    collect: Callable[[sqlite_utils.Database, Subject], dict[str, Any]]
+    forget: Callable[[sqlite_utils.Database, Subject], None]
+    purge: Callable[[sqlite_utils.Database, Expiry], dict[str, int]]
+    other: tuple[str, ...] = ()
