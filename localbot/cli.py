@@ -234,7 +234,7 @@ def _since(value: str | None) -> datetime | None:
 @click.option("--since", help="Only rows from this date on (ISO 8601).")
 @click.pass_context
 def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community: str | None, since: str | None) -> None:
-    """Export KIND (polls, members, …) in long format for spreadsheets, R or map tools.
+    """Export KIND (polls, surveys, points, members) in long format for spreadsheets, R or map tools.
 
     Rows are streamed, so memory stays flat however large the export; on a terminal a progress bar
     runs on standard error.
@@ -318,3 +318,62 @@ def i18n_check(ctx: click.Context) -> None:
     if found:
         ctx.exit(1)
     click.echo("All texts are translated.")
+
+
+# --- habit surveys and diaries ----------------------------------------------------------------------
+
+
+@main.group()
+def survey() -> None:
+    """Habit surveys and diaries: check study files, build habit maps."""
+
+
+@survey.command("validate")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def survey_validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """Check study FILES (config/surveys/*.toml): every problem with its file, line and field."""
+    from localbot.surveys.commandline import validate
+
+    ok, lines = validate(list(files))
+    for line in lines:
+        click.echo(line)
+    if not ok:
+        ctx.exit(1)
+
+
+@survey.command("report")
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(["json", "html"]), default="json", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (JSON: charts go next to it as PNG).")
+@click.option("--community", help="The community it ran in (by name), if it ran in several.")
+@click.option("--lang", "language", type=click.Choice(["en", "pl", "id"]), help="Language of the report (default: the community's).")
+@click.pass_context
+def survey_report(ctx: click.Context, name: str, fmt: str, out: Path | None, community: str | None, language: str | None) -> None:
+    """The habit map of survey NAME (a study name or a number): heat map, breakdowns, compliance."""
+    from localbot.surveys.commandline import ReportError, find_run, render
+
+    database = _existing_database(ctx, _settings(ctx))
+    try:
+        try:
+            run = find_run(database, name, community)
+        except ReportError as exc:
+            click.echo(f"localbot: {exc}", err=True)
+            ctx.exit(1)
+        rendered = render(database, run, fmt=fmt, language=language, out=out)
+    finally:
+        database.close()
+    if out is None:
+        click.echo(rendered.content, nl=False)
+        return
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_text(rendered.content, encoding="utf-8")
+    tmp.replace(out)
+    click.echo(f"Wrote {out}" + "".join(f", {path}" for path in rendered.charts.values()) + ".", err=True)
+
+
+# --- pickup points ---------------------------------------------------------------------------------
+
+from localbot.maps.cli import points  # noqa: E402  (the group's commands import what they need lazily)
+
+main.add_command(points)

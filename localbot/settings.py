@@ -8,6 +8,7 @@ organiser installing the bot should not have to read a traceback.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -138,6 +139,73 @@ class HttpSettings(_Section):
     port: int = Field(default=8080, ge=1, le=65535)
 
 
+def _split_list(value: Any) -> Any:
+    """A list from the environment may be written ``pl,de`` as well as JSON."""
+    if isinstance(value, str):
+        value = value.strip()
+        if value.startswith("["):
+            return json.loads(value)
+        return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+    return value
+
+
+class GeocoderSettings(_Section):
+    #: The Nominatim service that turns addresses into coordinates.
+    url: str = "https://nominatim.openstreetmap.org"
+    #: Identifies this bot to Nominatim (its usage policy requires it); unset: no address look-ups.
+    user_agent: str | None = None
+    #: Seconds to wait for an answer before telling the member to send a pin instead.
+    timeout: float = Field(default=5.0, gt=0, le=30)
+    #: Only search these countries (ISO 3166-1 alpha-2 codes such as pl, id); empty: everywhere.
+    country_codes: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    _urls = field_validator("url")(_http_url)
+
+    @field_validator("user_agent")
+    @classmethod
+    def _real_agent(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        return value.strip() if value else value
+
+    @field_validator("country_codes", mode="before")
+    @classmethod
+    def _codes(cls, value: Any) -> Any:
+        value = _split_list(value)
+        if isinstance(value, list):
+            value = [str(code).strip().lower() for code in value]
+            for code in value:
+                if len(code) != 2 or not code.isalpha():
+                    raise ValueError(f"{code!r} is not a two-letter country code")
+        return value
+
+
+class MapSettings(_Section):
+    #: Map tiles, OpenStreetMap style, with {z}, {x} and {y}; empty: maps on a plain background.
+    tile_url: str | None = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    #: Drawn on every map picture: the tiles' licence requires it.
+    attribution: str = "© OpenStreetMap contributors"
+    #: Sent with tile requests; unset: geocoder.user_agent, else "localbot/<version>".
+    user_agent: str | None = None
+    #: Seconds to wait for the tiles of one picture before drawing without the missing ones.
+    timeout: float = Field(default=5.0, gt=0, le=30)
+    #: How long downloaded tiles are kept and reused (OpenStreetMap asks for at least 7 days).
+    cache_days: int = Field(default=7, ge=1, le=365)
+    #: The closest zoom level a map picture may use (the tile server's limit).
+    max_zoom: int = Field(default=18, ge=1, le=22)
+
+    @field_validator("tile_url")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        _http_url(value)
+        missing = [part for part in ("{z}", "{x}", "{y}") if part not in value]
+        if missing:
+            raise ValueError(f"must contain {', '.join(missing)}")
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -166,6 +234,8 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    geocoder: GeocoderSettings = Field(default_factory=GeocoderSettings)
+    map: MapSettings = Field(default_factory=MapSettings)
 
     @field_validator("timezone")
     @classmethod

@@ -8,12 +8,12 @@ not be told that "piątek" is not a day. Pure functions, no I/O.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from babel.dates import get_day_names
 
 from localbot.i18n import SUPPORTED
+from localbot.text import fold
 
 MAX_AHEAD = timedelta(days=366)
 
@@ -25,12 +25,6 @@ class WhenError(ValueError):
         super().__init__(f"{code}: {text!r}")
         self.code = code
         self.text = text
-
-
-def _fold(text: str) -> str:
-    """Lower case, no accents, no trailing dots: "Piątek" → "piatek", "pt." → "pt"."""
-    text = unicodedata.normalize("NFKD", text.casefold().replace("ł", "l"))
-    return "".join(c for c in text if not unicodedata.combining(c)).strip().rstrip(".").replace("'", "")
 
 
 _UNIT_WORDS: dict[str, tuple[str, ...]] = {
@@ -51,17 +45,22 @@ def _weekday_words() -> dict[str, int]:
     for language in SUPPORTED:
         for width in ("wide", "abbreviated"):
             for day, name in get_day_names(width, locale=language).items():
-                words[_fold(str(name))] = int(day)
+                words[fold(str(name))] = int(day)
     words.update({"jumat": 4, "pt": 4, "sr": 2, "niedz": 6, "nd": 6, "tues": 1, "thur": 3, "thurs": 3})
     return words
 
 
-_WEEKDAYS = _weekday_words()
+WEEKDAY_WORDS = _weekday_words()
+
+
+def parse_weekday(text: str) -> int | None:
+    """``"piątek"``, ``"Fri"``, ``"jumat"`` → 4 (Monday is 0); None if not a day's name in our languages."""
+    return WEEKDAY_WORDS.get(fold(text))
 
 
 def parse_duration(text: str) -> timedelta | None:
     """``"2h"``, ``"90 min"``, ``"1h30m"``, ``"3 dni"``, ``"2 minggu"`` → timedelta; None if not a duration."""
-    folded = _fold(text)
+    folded = fold(text)
     if not folded:
         return None
     position = 0
@@ -84,7 +83,7 @@ _TIME = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm)?$")
 
 def parse_time_of_day(text: str) -> time | None:
     """``"18:00"``, ``"18.00"``, ``"7"``, ``"6pm"``, ``"6:30 pm"`` → time; None if not a time."""
-    match = _TIME.match(_fold(text).replace(" ", ""))
+    match = _TIME.match(fold(text).replace(" ", ""))
     if not match:
         return None
     hour, minute, meridiem = int(match.group(1)), int(match.group(2) or 0), match.group(3)
@@ -149,7 +148,7 @@ def _deadline(raw: str, *, now: datetime, tz: tzinfo) -> datetime | None:
             return None
         return (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(UTC)
 
-    folded = _fold(raw)
+    folded = fold(raw)
     for phrase in sorted(_TODAY | _TOMORROW, key=len, reverse=True):
         if folded == phrase or folded.startswith(phrase + " "):
             rest = folded[len(phrase):].strip()
@@ -170,8 +169,8 @@ def _deadline(raw: str, *, now: datetime, tz: tzinfo) -> datetime | None:
     if on_date is not None:
         return _local(on_date, at, tz)
 
-    if head in _WEEKDAYS:
-        ahead = (_WEEKDAYS[head] - local_now.weekday()) % 7
+    if head in WEEKDAY_WORDS:
+        ahead = (WEEKDAY_WORDS[head] - local_now.weekday()) % 7
         candidate = _local(local_now.date() + timedelta(days=ahead), at, tz)
         if candidate <= now:
             candidate = _local(local_now.date() + timedelta(days=ahead + 7), at, tz)

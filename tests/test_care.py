@@ -169,3 +169,47 @@ def test_the_digest_is_due_on_monday_morning_in_each_time_zone() -> None:
         assert due == expected and due > sunday_noon
     # across the change to summer time the digest stays at 09:00 local
     assert digest_due_after(ZoneInfo("Europe/Warsaw"), datetime(2026, 3, 29, 12, tzinfo=UTC)) == datetime(2026, 3, 30, 7, tzinfo=UTC)
+
+
+# --- the ask budget, applied to polls ---------------------------------------------------------------
+
+
+async def test_a_poll_over_the_ask_budget_of_a_group_member_is_refused(bot: Harness) -> None:
+    assert texts(await bot.send("/askbudget")) == (
+        "In Sunny Estate nobody is asked (to answer a poll or a survey) more than 3 times in seven days. /askbudget NUMBER changes it."
+    )
+    assert texts(await bot.send("/askbudget 1")) == "From now on nobody in Sunny Estate is asked more than 1 times in seven days."
+    await bot.send("hello", "bartek")
+    await bot.send("/poll Lunch? | Pizza | Soup")
+    await bot.send("/lang pl")
+    refused = texts(await bot.send("/poll Dinner? | Pizza | Soup"))
+    assert refused.startswith("Uruchomienie teraz oznaczałoby pytanie 1 osoby częściej")
+    assert "Bartek" in refused and "/askbudget" in refused
+    assert bot.core.db.execute("SELECT COUNT(*) FROM polls").fetchone()[0] == 1  # nothing stored
+    bot.clock.advance(timedelta(days=7, minutes=1))
+    assert "Dinner?" in texts(await bot.send("/poll Dinner? | Pizza | Soup"))
+    asked = [r["ref"] for r in bot.core.db.query("SELECT ref FROM asks ORDER BY id")]
+    assert asked == ["poll:1", "poll:2"]  # Bartek's asks; Anna started them, so they did not ask her
+
+
+async def test_members_reached_one_to_one_over_budget_do_not_get_the_poll(bot: Harness) -> None:
+    anna = bot.private("anna")
+    await bot.send("/newcommunity Oak Street", chat=anna)
+    code = next(bot.core.db.query("SELECT join_code FROM communities WHERE name = 'Oak Street'"))["join_code"]
+    for name in ("bartek", "celina"):
+        await bot.send(f"JOIN {code}", name, chat=bot.private(name))
+    await bot.send("/askbudget 1", chat=anna)
+    await bot.send("/poll Lunch? | Pizza | Soup", chat=anna)
+    assert sorted(o.chat_ref for o in await bot.outbox() if o.purpose == "poll") == ["console:bartek", "console:celina"]
+    second = texts(await bot.send("/poll Dinner? | Pizza | Soup", chat=anna))
+    assert "2 members who talk to me one to one have had this week's asks already, so I did not message them" in second
+    assert [o for o in await bot.outbox() if o.purpose == "poll"] == []
+    assert "Dinner?" in texts(await bot.send("/polls", "bartek", chat=bot.private("bartek")))  # they still find it
+
+
+async def test_askbudget_refuses_what_it_cannot_use(bot: Harness) -> None:
+    await bot.send("/lang id")
+    assert texts(await bot.send("/askbudget many")) == "Harap berikan jumlah permintaan per minggu dari 1 sampai 50, misalnya /askbudget 5."
+    assert texts(await bot.send("/askbudget 0")).startswith("Harap berikan jumlah")
+    assert texts(await bot.send("/askbudget 5", "bartek")) == "Only organisers can use /askbudget."
+    assert "ask_budget" not in bot.community().settings

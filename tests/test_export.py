@@ -14,7 +14,6 @@ import pytest
 from openpyxl import load_workbook
 
 from localbot.events import Chat, ChatKind, Command, Sender
-from localbot.export import writers
 from localbot.export.kinds import KINDS
 from localbot.handlers import export as chat_export
 from localbot.replies import Document, PrivateLink, Text
@@ -109,26 +108,6 @@ async def test_filters_and_refusals(bot: Harness, tmp_path: Path) -> None:
     assert localbot("--db", str(tmp_path / "none.db"), "export", "members", cwd=tmp_path).returncode == 1
 
 
-def test_geojson_is_a_feature_collection_of_points() -> None:
-    rows = [
-        {"name": "Kiosk", "latitude": 52.2297, "longitude": 21.0122, "hours": "Mo-Fr 08:00-18:00"},
-        {"name": "No place yet", "latitude": None, "longitude": None, "hours": ""},
-        {"name": "=Library", "latitude": -6.2, "longitude": 106.8166, "hours": ""},
-    ]
-    out = io.StringIO()
-    assert writers.write_geojson(iter(rows), ("name", "latitude", "longitude", "hours"), out) == 2
-    collection = json.loads(out.getvalue())
-    assert collection["type"] == "FeatureCollection"
-    for feature in collection["features"]:
-        assert feature["type"] == "Feature" and feature["geometry"]["type"] == "Point"
-        longitude, latitude = feature["geometry"]["coordinates"]
-        assert -180 <= longitude <= 180 and -90 <= latitude <= 90
-        assert set(feature["properties"]) == {"name", "hours"}
-    assert collection["features"][0]["geometry"]["coordinates"] == [21.0122, 52.2297]  # longitude first
-    empty = io.StringIO()
-    assert writers.write_geojson(iter([]), ("name",), empty) == 0 and json.loads(empty.getvalue())["features"] == []
-
-
 def test_a_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     from localbot import cli
 
@@ -173,6 +152,21 @@ async def test_export_in_the_group_goes_privately_to_the_organiser(bot: Harness)
     assert "console:anna" in members and "console:zofia" not in members
 
 
+async def test_pickup_points_as_geojson_in_the_chat(bot: Harness) -> None:
+    private = bot.private("anna")
+    for line in ("/addpoint Kiosk", "52.2310, 21.0150", "1", "Mon-Fri 10-18", "-ring twice"):
+        await bot.send(line, chat=private if not line.startswith("/") else GROUP)
+    [document] = await bot.send("/export points geojson", chat=private)
+    assert isinstance(document, Document) and document.mime_type == "application/geo+json"
+    assert document.filename.endswith(".geojson")
+    collection = json.loads(document.data)
+    [kiosk] = collection["features"]
+    assert collection["type"] == "FeatureCollection" and kiosk["geometry"] == {"type": "Point", "coordinates": [21.015, 52.231]}
+    assert kiosk["properties"]["name"] == "Kiosk" and kiosk["properties"]["note"] == "-ring twice"
+    [sheet] = await bot.send("/export points csv", chat=private)
+    assert isinstance(sheet, Document) and list(csv.DictReader(io.StringIO(sheet.data.decode())))[0]["note"] == "'-ring twice"
+
+
 async def test_export_choices_and_wrong_requests_in_the_members_language(bot: Harness) -> None:
     listing = (await bot.send("/export"))[0]
     assert [o.payload for o in listing.options] == [f"ex:1:{name}" for name in KINDS]  # type: ignore[union-attr]
@@ -180,7 +174,7 @@ async def test_export_choices_and_wrong_requests_in_the_members_language(bot: Ha
     assert documents(await bot.outbox(), "console:anna")[0].filename.endswith(".csv")
 
     await bot.send("/lang pl")
-    assert texts(await bot.send("/export votes")) == "Mogę wyeksportować: polls, members. Na przykład: /export polls xlsx"
+    assert texts(await bot.send("/export votes")) == "Mogę wyeksportować: polls, surveys, points, members. Na przykład: /export polls xlsx"
     assert texts(await bot.send("/export polls pdf")).startswith("polls można wyeksportować jako: csv, xlsx, json.")
     assert texts(await bot.send("/export polls csv extra")).startswith("polls można wyeksportować jako")
     assert texts(await bot.pick("ex:1:nothing")) == "Ten przycisk już nie działa."

@@ -5,6 +5,7 @@ registry of member data covers every table in the schema."""
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,14 @@ import sqlite_utils
 from localbot.community import store as community_store
 from localbot.community.model import Role
 from localbot.events import Chat, ChatKind
+from localbot.maps import store as point_store
+from localbot.maps.model import PointSpec
 from localbot.polls import store as poll_store
 from localbot.privacy import registry
 from localbot.privacy.model import Expiry
 from localbot.replies import Choices, Document, PrivateLink
 from tests.helpers import Harness, ack, choices, texts
+from tests.survey_helpers import EXAMPLES
 from tests.test_console import localbot
 
 GARDEN = Chat("console:garden", ChatKind.GROUP, "Garden Club")
@@ -35,6 +39,14 @@ def tallies(db: sqlite_utils.Database) -> dict[int, tuple[dict[int, int], int]]:
     return out
 
 
+def survey_answers(db: sqlite_utils.Database) -> dict[str, list[str]]:
+    """Every stored survey answer by question, whoever gave it."""
+    found: dict[str, list[str]] = {}
+    for row in db.query("SELECT question, value FROM survey_answers ORDER BY question, value"):
+        found.setdefault(row["question"], []).append(row["value"])
+    return found
+
+
 def member_columns(db: sqlite_utils.Database) -> dict[str, list[str]]:
     """Every column in the schema that references ``members``, by table."""
     found: dict[str, list[str]] = {}
@@ -46,17 +58,32 @@ def member_columns(db: sqlite_utils.Database) -> dict[str, list[str]]:
 
 
 def tables(db: sqlite_utils.Database) -> list[str]:
+    """Every table a feature made (virtual ones too), without SQLite's own and R*Tree internals."""
     return [
-        r[0]
-        for r in db.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_%' ESCAPE '\\'"
-        )
+        r[1]
+        for r in db.conn.execute("PRAGMA table_list")
+        if r[0] == "main" and r[2] in ("table", "virtual") and not r[1].startswith(("sqlite_", "_"))
     ]
 
 
+#: Bartek's answers to the shipped coffee-habits study; the free text names him.
+SURVEY_ANSWERS = ["1", "7:30", "1, 6", "2", "2, 3", "3", "4", "1, 3", "Bartek likes a free tasting", "-"]
+
+
 async def bartek_everywhere(bot: Harness) -> int:
-    """Bartek votes in every kind of poll, organises a second community, has a wizard half done,
-    asked for the digest and has messages queued and delivered, some naming him. Returns his id."""
+    """Bartek votes in every kind of poll, answers a survey, chose a pickup point and had his
+    location remembered, organises a second community, has a wizard half done, asked for the
+    digest and has messages queued and delivered, some naming him. Returns his id."""
+    shutil.copytree(EXAMPLES, Path.cwd() / "config" / "surveys")
+    await bot.send("/askbudget 10")  # a survey and three polls in one week
+    await bot.send("hello", "bartek")  # in the group when the survey starts: asked once
+    await bot.send("/survey start coffee-habits")
+    await bot.send("1", "bartek")
+    for answer in SURVEY_ANSWERS:
+        await bot.send(answer, "bartek", chat=bot.private("bartek"))
+    await bot.send("1", "celina")
+    for answer in ("4", "5", "-", "-"):  # never drinks it: a short questionnaire
+        await bot.send(answer, "celina", chat=bot.private("celina"))
     await bot.send("/poll --until 1h Where do we meet? | Kiosk | Library")
     await bot.send("/poll --anon Secret? | Secretly yes | Secretly no")
     await bot.send("/poll --multi Snacks? | Kefir | Bread | Oat milk")
@@ -78,6 +105,12 @@ async def bartek_everywhere(bot: Harness) -> int:
     await bot.send("/digest on", "bartek", chat=GARDEN)
     await bot.send("/export members", "bartek", chat=GARDEN)
     await bot.send("/poll", "bartek", chat=GARDEN)  # the wizard, left at its first question
+    with bot.core.db.atomic():
+        point = point_store.create_point(
+            bot.core.db, bot.community().id, PointSpec.build("Kiosk", 52.23, 21.01), created_by=bartek.id, now=bot.clock.now()
+        )
+        point_store.choose_point(bot.core.db, bot.community().id, bartek.id, point.id, now=bot.clock.now())
+        point_store.remember_location(bot.core.db, bartek.id, 52.2297, 21.0122, now=bot.clock.now())
     await bot.outbox()
     await bot.send("/mydata", "bartek")  # a file queued for him, not yet delivered
     return bartek.id
@@ -110,6 +143,13 @@ async def test_mydata_holds_everything_about_the_member(bot: Harness) -> None:
         {"community": "Garden Club", "poll": 1, "question": "Compost day?", "created_by_you": True, "closed_by_you": False}
     ]
     assert data["care"]["weekly_digest"][0]["community"] == "Garden Club" and data["care"]["weekly_digest"][0]["wanted"]
+    assert [a["which"] for a in data["care"]["asked_to_take_part"]] == ["survey:1", "poll:1", "poll:2", "poll:3"]
+    [taking_part] = data["surveys"]["taking_part"]
+    answers = {a["question"]: a["answer"] for q in taking_part["questionnaires"] for a in q["answers"]}
+    assert answers["convince"] == "Bartek likes a free tasting" and answers["cups"] == 3
+    assert data["maps"]["chosen_pickup_points"][0]["name"] == "Kiosk"
+    assert data["maps"]["remembered_location"]["latitude"] == 52.2297
+    assert data["maps"]["points_you_added"] == [{"community": "Sunny Estate", "point": 1, "name": "Kiosk"}]
     # every table with a row pointing at him is represented in the file
     db = bot.core.db
     for table, columns in member_columns(db).items():
@@ -129,6 +169,7 @@ async def test_forgetme_leaves_no_trace_and_changes_no_result(bot: Harness) -> N
     old_id = await bartek_everywhere(bot)
     db = bot.core.db
     before = tallies(db)
+    survey_before = survey_answers(db)
     assert "Bartek" in texts(await bot.send("/results 1"))
 
     assert texts(await bot.send("/forgetme", "bartek")) == "Bartek, I've sent you a private message."
@@ -140,6 +181,8 @@ async def test_forgetme_leaves_no_trace_and_changes_no_result(bot: Harness) -> N
     await bot.outbox()
 
     assert tallies(db) == before
+    assert survey_answers(db) == {k: v for k, v in survey_before.items() if k != "convince"}  # his words went, his counts stay
+    assert db.execute("SELECT COUNT(*) FROM member_locations").fetchone()[0] == 0
     results = texts(await bot.send("/results 1"))
     assert "Bartek" not in results and "Celina" in results and "3 people voted." in results
     for table in tables(db):
@@ -192,7 +235,8 @@ async def test_retention_anonymises_old_answers_and_forgets_who_left(bot: Harnes
     garden = community_store.community_for_chat(db, GARDEN.ref)
     await bot.send("LEAVE", "dorota", chat=bot.private("dorota"))
     await bot.send("/close 3")
-    old = tallies(db)
+    await bot.send("/survey stop 1")
+    old, old_answers = tallies(db), survey_answers(db)
     bot.clock.advance(timedelta(days=400))
     fresh = choices(await bot.send("/poll Fresh? | Yes | No")).options[0].payload  # recent: stays named
     await bot.pick(fresh, "celina")
@@ -205,6 +249,11 @@ async def test_retention_anonymises_old_answers_and_forgets_who_left(bot: Harnes
     # polls 1 and 3 closed long ago: Bartek and Celina in each (Dorota's were unlinked when she was forgotten)
     assert done["polls: voters anonymised"] == 4
     assert done["core: delivered messages deleted"] > 0
+    assert done["surveys: participants anonymised"] == 2 and done["surveys: personal answers deleted"] == 1
+    assert survey_answers(db) == {k: v for k, v in old_answers.items() if k != "convince"}
+    assert db.execute(
+        "SELECT COUNT(*) FROM survey_participants p JOIN members m ON m.id = p.member_id WHERE m.messenger != 'forgotten'"
+    ).fetchone()[0] == 0
     assert {poll: tally for poll, tally in tallies(db).items() if poll in old} == old
     assert db.execute("SELECT COUNT(*) FROM poll_votes WHERE poll_id IN (1, 3) AND member_id IS NOT NULL").fetchone()[0] == 0
     fresh_id = int(fresh.split(":")[1])
@@ -213,6 +262,7 @@ async def test_retention_anonymises_old_answers_and_forgets_who_left(bot: Harnes
     assert bot.member("bartek") is not None and garden is not None  # still a member: only his old answers lost their name
     again = registry.purge(db, expiry)
     assert again["polls: voters anonymised"] == 0 and again["members forgotten"] == 0
+    assert again["surveys: participants anonymised"] == 0
 
 
 def test_db_purge_on_the_command_line(tmp_path: Path) -> None:

@@ -19,7 +19,9 @@ import sqlite_utils
 from localbot.community import export as member_export
 from localbot.export.writers import BINARY, WRITERS
 from localbot.i18n import N_
+from localbot.maps import store as point_store
 from localbot.polls import store as poll_store
+from localbot.surveys import store as survey_store
 
 #: Every kind offers these; kinds with coordinates add ``geojson``.
 TABLE_FORMATS = ("csv", "xlsx", "json")
@@ -41,6 +43,12 @@ class ExportKind:
 KINDS: dict[str, ExportKind] = {
     "polls": ExportKind(
         "polls", poll_store.EXPORT_COLUMNS, poll_store.export_rows, count=poll_store.export_count, label=N_("Poll votes")
+    ),
+    "surveys": ExportKind(
+        "surveys", survey_store.EXPORT_COLUMNS, survey_store.export_rows, count=survey_store.export_count, label=N_("Survey answers")
+    ),
+    "points": ExportKind(
+        "points", point_store.EXPORT_COLUMNS, point_store.export_rows, formats=(*TABLE_FORMATS, "geojson"), label=N_("Pickup points")
     ),
     "members": ExportKind(
         "members", member_export.EXPORT_COLUMNS, member_export.export_rows, count=member_export.export_count, label=N_("Members")

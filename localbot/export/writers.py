@@ -1,4 +1,4 @@
-"""Streaming writers: CSV, JSON, XLSX and GeoJSON.
+"""Streaming CSV, JSON, XLSX and GeoJSON writers.
 
 Rows arrive as an iterator and leave one at a time, so memory stays flat however many votes there
 are. Text that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab
@@ -6,8 +6,7 @@ or a carriage return) is prefixed with an apostrophe in CSV and XLSX: a member's
 execute in the organiser's Excel (OWASP "CSV injection"). XLSX is written with openpyxl's
 write-only workbook, which streams rows to a temporary file instead of keeping a sheet in memory;
 it is the one binary format (:data:`BINARY`), so its writer takes a binary stream. GeoJSON is for
-map tools (uMap, QGIS): rows with ``latitude`` and ``longitude`` become point features, every other
-column a property.
+map tools (uMap, QGIS).
 """
 
 from __future__ import annotations
@@ -78,7 +77,7 @@ def write_json(
 
 
 def _xlsx_value(value: Any) -> Any:
-    """A cell value: formulas neutralised, characters XML cannot hold dropped, numbers kept typed."""
+    """A cell value: formulas neutralised, characters XML cannot hold dropped, no time zones."""
     if isinstance(value, str):
         return ILLEGAL_CHARACTERS_RE.sub("", neutralise(value))
     if value is None or isinstance(value, (bool, int, float)):
@@ -94,7 +93,7 @@ def write_xlsx(
     on_row: Callable[[], None] | None = None,
     sheet: str = "export",
 ) -> int:
-    """One worksheet: a frozen header row, then a row per item."""
+    """One worksheet: a header row, then a row per item; numbers and true/false stay typed."""
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(title=sheet[:31])
     worksheet.freeze_panes = "A2"
@@ -116,28 +115,25 @@ def write_geojson(
     *,
     on_row: Callable[[], None] | None = None,
 ) -> int:
-    """A FeatureCollection of points (RFC 7946: longitude first, WGS 84), written row by row.
+    """A GeoJSON FeatureCollection (RFC 7946) for uMap, QGIS or geojson.io, written row by row.
 
-    Rows without both coordinates are left out, since a feature without a place means nothing on a map.
+    Each row's ``latitude`` and ``longitude`` make a Point (longitude first, as the format says);
+    the other columns are the feature's properties.
     """
-    properties = [c for c in columns if c not in ("latitude", "longitude")]
     out.write('{"type": "FeatureCollection", "features": [')
     count = 0
     for row in rows:
-        latitude, longitude = row.get("latitude"), row.get("longitude")
-        if on_row:
-            on_row()
-        if latitude is None or longitude is None:
-            continue
         feature = {
             "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [float(longitude), float(latitude)]},
-            "properties": {c: row.get(c) for c in properties},
+            "geometry": {"type": "Point", "coordinates": [row["longitude"], row["latitude"]]},
+            "properties": {c: row.get(c) for c in columns if c not in ("latitude", "longitude")},
         }
         out.write(",\n" if count else "\n")
         out.write(json.dumps(feature, ensure_ascii=False))
         count += 1
-    out.write("\n]}\n" if count else "]}\n")
+        if on_row:
+            on_row()
+    out.write("\n]}\n")
     return count
 
 

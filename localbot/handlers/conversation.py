@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Flag, auto
 from typing import TYPE_CHECKING, Any
 
@@ -161,15 +162,28 @@ def end(ctx: Context, conversation: Conversation) -> None:
 # --- running flows -----------------------------------------------------------------------------
 
 
-def begin(ctx: Context, flow: Flow, data: dict[str, Any], chat_ref: str) -> tuple[Conversation, list[Reply]]:
-    """Start ``flow`` for the member in ``chat_ref``, replacing any conversation open there."""
-    ctx.db.execute("DELETE FROM conversations WHERE member_id = ? AND chat_ref = ?", [ctx.member.id, chat_ref])
-    cursor = ctx.db.execute(
+def open_for(
+    db: sqlite_utils.Database, *, member_id: int, chat_ref: str, flow: Flow, data: dict[str, Any], now: datetime
+) -> Conversation:
+    """Store ``flow`` as the member's conversation in ``chat_ref`` at its first step, replacing any
+    conversation open there, without asking anything yet.
+
+    :func:`begin` uses it for a member who just did something; a scheduled job uses it directly to
+    open a questionnaire for a member who is not the one speaking (a diary prompt), and renders the
+    first question itself in that member's language.
+    """
+    db.execute("DELETE FROM conversations WHERE member_id = ? AND chat_ref = ?", [member_id, chat_ref])
+    cursor = db.execute(
         """INSERT INTO conversations (member_id, chat_ref, flow, step, data, started_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        [ctx.member.id, chat_ref, flow.name, flow.first, json.dumps(data, ensure_ascii=False), iso(ctx.now), iso(ctx.now)],
+        [member_id, chat_ref, flow.name, flow.first, json.dumps(data, ensure_ascii=False), iso(now), iso(now)],
     )
-    conversation = Conversation(int(cursor.lastrowid or 0), ctx.member.id, chat_ref, flow.name, flow.first, dict(data))
+    return Conversation(int(cursor.lastrowid or 0), member_id, chat_ref, flow.name, flow.first, dict(data))
+
+
+def begin(ctx: Context, flow: Flow, data: dict[str, Any], chat_ref: str) -> tuple[Conversation, list[Reply]]:
+    """Start ``flow`` for the member in ``chat_ref``, replacing any conversation open there."""
+    conversation = open_for(ctx.db, member_id=ctx.member.id, chat_ref=chat_ref, flow=flow, data=data, now=ctx.now)
     return conversation, prompt(ctx, flow, conversation)
 
 

@@ -15,6 +15,7 @@ import sqlite_utils
 from localbot.community import store as community_store
 from localbot.community.model import Community
 from localbot.events import ChoicePicked, Command
+from localbot.handlers import care
 from localbot.handlers import conversation as conv
 from localbot.handlers.context import Context, Effects, HandlerError, JobContext
 from localbot.handlers.conversation import (
@@ -172,15 +173,38 @@ def poll_choices(t: Translator, poll: Poll, community: Community) -> Choices:
 
 
 def publish(ctx: Context, community: Community, spec: PollSpec) -> list[Reply]:
-    """Create the poll, show it here, announce it in every other chat and arm its deadline."""
+    """Create the poll, show it here, announce it in every other chat and arm its deadline.
+
+    A poll is an ask: it is refused if it would ask a group member more often than the community's
+    weekly budget, and members reached one to one who had their asks are not messaged."""
+    asking = care.check_asks(ctx, community)
     poll = store.create_poll(
         ctx.db, community_id=community.id, spec=spec, created_by=ctx.member.id, origin_chat_ref=ctx.chat_ref, now=ctx.now
     )
     if poll.closes_at is not None:
         ctx.schedule("poll.close", poll.closes_at, {"poll_id": poll.id}, dedupe_key=f"poll.close:{poll.id}", community_id=community.id)
     here_t = ctx.ct if ctx.in_group else ctx.t
-    ctx.broadcast(community, lambda t: [poll_choices(t, poll, community)], exclude_chat=ctx.chat_ref, purpose="poll", dedupe_key=f"poll.new:{poll.id}")
-    return [poll_choices(here_t, poll, community)]
+    ctx.broadcast(
+        community,
+        lambda t: [poll_choices(t, poll, community)],
+        exclude_chat=ctx.chat_ref,
+        purpose="poll",
+        dedupe_key=f"poll.new:{poll.id}",
+        skip_members=asking.held_back,
+    )
+    asking.record(ctx, kind="poll", ref=f"poll:{poll.id}")
+    replies: list[Reply] = [poll_choices(here_t, poll, community)]
+    if asking.held_back:
+        replies.append(
+            Text(
+                text=ctx.t.n_(
+                    "{n} member who talks to me one to one has had this week's asks already, so I did not message them; they see the poll with /polls.",
+                    "{n} members who talk to me one to one have had this week's asks already, so I did not message them; they see the poll with /polls.",
+                    len(asking.held_back),
+                )
+            )
+        )
+    return replies
 
 
 def cmd_poll(ctx: Context, cmd: Command) -> HandlerResult:

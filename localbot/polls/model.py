@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from localbot.text import clean
+
 MIN_OPTIONS = 2
 MAX_OPTIONS = 12
 MAX_QUESTION = 300
@@ -24,18 +26,6 @@ class PollError(ValueError):
         super().__init__(f"{code}: {details}")
         self.code = code
         self.details = details
-
-
-def clean(text: str) -> str:
-    """Collapse white space and drop control and invisible formatting characters.
-
-    Members paste from everywhere; a question should not carry stray line breaks, zero-width
-    spaces or bidi controls into the group message and the export.
-    """
-    kept = "".join(
-        " " if ch.isspace() else ch for ch in text if not unicodedata.category(ch).startswith("C") or ch.isspace()
-    )
-    return " ".join(kept.split())
 
 
 def option_key(label: str) -> str:

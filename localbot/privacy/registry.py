@@ -14,13 +14,15 @@ import sqlite_utils
 from localbot.care.privacy import DATA as CARE
 from localbot.clock import iso
 from localbot.community.model import Member
+from localbot.maps.privacy import DATA as MAPS
 from localbot.polls.privacy import DATA as POLLS
 from localbot.privacy.core import DATA as CORE
-from localbot.privacy.model import Expiry, MemberData, Subject
+from localbot.privacy.model import STAND_IN, Expiry, MemberData, Subject
 from localbot.storage.db import rows
+from localbot.surveys.privacy import DATA as SURVEYS
 
 #: Every feature's declaration; add yours here.
-FEATURES: list[MemberData] = [POLLS, CARE]
+FEATURES: list[MemberData] = [POLLS, SURVEYS, MAPS, CARE]
 
 
 def declarations() -> list[MemberData]:
@@ -53,12 +55,12 @@ def purge(db: sqlite_utils.Database, expiry: Expiry) -> dict[str, int]:
         stale = rows(
             db,
             """SELECT * FROM members m
-               WHERE COALESCE(m.last_seen_at, m.created_at) < ?
+               WHERE COALESCE(m.last_seen_at, m.created_at) < ? AND m.messenger != ?
                  AND NOT EXISTS (SELECT 1 FROM memberships ms WHERE ms.member_id = m.id AND ms.left_at IS NULL)""",
-            [expiry.cutoff],
+            [expiry.cutoff, STAND_IN],
         )
         for row in stale:
-            forget(db, Subject(Member.from_row(row), expiry.secret, expiry.now))
+            forget(db, Subject(Member.from_row(row), expiry.secret, expiry.now, expiry.base))
         done["members forgotten"] = len(stale)
         for data in declarations():
             for name, count in data.purge(db, expiry).items():

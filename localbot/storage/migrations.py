@@ -10,12 +10,18 @@ import sqlite_utils
 from sqlite_utils import Migrations
 
 from localbot.care import schema as care_schema
+from localbot.community import asks as asks_schema
+from localbot.maps import schema as maps_schema
 from localbot.polls import schema as polls_schema
 from localbot.storage import schema as core_schema
+from localbot.surveys import schema as surveys_schema
 
 MIGRATION_SETS: list[Migrations] = [
     core_schema.migrations,
     polls_schema.migrations,
+    asks_schema.migrations,
+    surveys_schema.migrations,
+    maps_schema.migrations,
     care_schema.migrations,
 ]
 

@@ -1,0 +1,104 @@
+"""Every wrong input about pickup points is answered in the member's language: English, Polish, Indonesian."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from localbot.maps import store
+from tests.helpers import texts
+from tests.maps_support import make_bot, maps_settings, nominatim, tile_server  # noqa: F401 - fixtures
+
+CASES = {
+    "en": {
+        "not organiser": "Only organisers can use /addpoint.",
+        "duplicate": "There is already a pickup point called “Kiosk”.",
+        "digits": "A name needs more than digits",
+        "out of range": "Those coordinates are not on Earth",
+        "not found": "I couldn't find “Nowhere 1”.",
+        "service down": "I couldn't find that address just now. Please send a location pin instead.",
+        "hours word": "I don't understand “whenever” in the opening hours.",
+        "hours time": "“25:00” is not a time of day.",
+        "hours days": "Which hours on mon-fri?",
+        "note": "That note is too long (501 characters).",
+        "no points": "There are no pickup points in Sunny Estate yet.",
+        "far": "You are far from every pickup point of Sunny Estate: the nearest, Kiosk, is 253 km away.",
+        "no such point": "There is no pickup point “9”.",
+        "no geocoder": "I can't look up addresses on this bot",
+    },
+    "pl": {
+        "not organiser": "Tylko organizatorzy mogą używać /addpoint.",
+        "duplicate": "Jest już punkt odbioru o nazwie „Kiosk”.",
+        "digits": "Nazwa musi zawierać coś więcej niż cyfry",
+        "out of range": "Te współrzędne nie leżą na Ziemi",
+        "not found": "Nie udało mi się znaleźć „Nowhere 1”.",
+        "service down": "Nie udało mi się teraz znaleźć tego adresu. Wyślij zamiast tego pinezkę z lokalizacją.",
+        "hours word": "Nie rozumiem „whenever” w godzinach otwarcia.",
+        "hours time": "„25:00” to nie jest godzina.",
+        "hours days": "W jakich godzinach w mon-fri?",
+        "note": "Te uwagi są za długie (501 znaków).",
+        "no points": "W społeczności Sunny Estate nie ma jeszcze punktów odbioru.",
+        "far": "Jesteś daleko od wszystkich punktów odbioru społeczności Sunny Estate: najbliższy, Kiosk, jest 253 km stąd.",
+        "no such point": "Nie ma punktu odbioru „9”.",
+        "no geocoder": "Ten bot nie może wyszukiwać adresów",
+    },
+    "id": {
+        "not organiser": "Hanya pengurus yang dapat menggunakan /addpoint.",
+        "duplicate": "Sudah ada titik pengambilan bernama “Kiosk”.",
+        "digits": "Nama harus berisi lebih dari angka",
+        "out of range": "Koordinat itu tidak ada di Bumi",
+        "not found": "Saya tidak dapat menemukan “Nowhere 1”.",
+        "service down": "Saya tidak dapat menemukan alamat itu saat ini. Silakan kirim pin lokasi saja.",
+        "hours word": "Saya tidak memahami “whenever” dalam jam buka.",
+        "hours time": "“25:00” bukan jam yang valid.",
+        "hours days": "Jam berapa pada mon-fri?",
+        "note": "Catatan itu terlalu panjang (501 karakter).",
+        "no points": "Belum ada titik pengambilan di Sunny Estate.",
+        "far": "Anda jauh dari semua titik pengambilan Sunny Estate: yang terdekat, Kiosk, berjarak 253 km.",
+        "no such point": "Tidak ada titik pengambilan “9”.",
+        "no geocoder": "Bot ini tidak dapat mencari alamat",
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "id"])
+async def test_every_wrong_input_in_the_members_language(tmp_path: Path, nominatim, tile_server, language: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    expect = CASES[language]
+    bot = await make_bot(maps_settings(tmp_path, nominatim[1], tile_server[1], language=language), {"anna": language, "bartek": language})
+    anna, bartek = bot.private("anna"), bot.private("bartek")
+
+    assert texts(await bot.send("/near", "bartek")) == expect["no points"]
+    assert texts(await bot.send("/addpoint Kiosk", "bartek")) == expect["not organiser"]
+    await bot.send("/addpoint Kiosk")
+    await bot.locate(52.2310, 21.0150, chat=anna)
+    assert expect["hours word"] in texts(await bot.send("whenever", chat=anna))
+    assert expect["hours time"] in texts(await bot.send("Mon 25:00-26:00", chat=anna))
+    assert expect["hours days"] in texts(await bot.send("Mon-Fri", chat=anna))
+    await bot.send("Mon-Fri 10-18", chat=anna)
+    assert expect["note"] in texts(await bot.send("n" * 501, chat=anna))
+    await bot.send("1", chat=anna)
+
+    assert expect["duplicate"] in texts(await bot.send("/addpoint kiosk"))
+    await bot.send("/addpoint")
+    assert expect["digits"] in texts(await bot.send("42", chat=anna))
+    await bot.send("Biblioteka", chat=anna)
+    assert expect["duplicate"] in texts(await bot.send("/addpoint KIOSK"))  # the open conversation is replaced, fine
+    await bot.send("/addpoint Biblioteka")
+    assert expect["out of range"] in texts(await bot.send("52.1, 200.5", chat=anna))
+    assert expect["not found"] in texts(await bot.send("Nowhere 1", chat=anna))
+    assert expect["service down"] in texts(await bot.send("Broken Street 1", chat=anna))
+    assert store.count_points(bot.core.db, bot.community().id) == 1  # the wrong answers changed nothing
+
+    await bot.send("Hello", "bartek")
+    assert texts(await bot.locate(50.0614, 19.9366, "bartek", chat=bartek)).startswith(expect["far"])
+    assert texts(await bot.send("/point 9", "bartek")).startswith(expect["no such point"])
+    bot.core.db.close()
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "id"])
+async def test_no_geocoder_in_the_members_language(tmp_path: Path, language: str) -> None:
+    bot = await make_bot(maps_settings(tmp_path, None, None, language=language), {"anna": language})
+    await bot.send("/addpoint Kiosk")
+    assert CASES[language]["no geocoder"] in texts(await bot.send("Zielona 3", chat=bot.private("anna")))
+    bot.core.db.close()
