@@ -289,6 +289,30 @@ def _progress(total: int | None, label: str) -> Iterator[Callable[[], None] | No
         yield lambda: bar.update(1)
 
 
+# --- dashboard -----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Where to listen; 0.0.0.0 lets other machines in.")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="The port to listen on.")
+@click.pass_context
+def dashboard(ctx: click.Context, host: str, port: int) -> None:
+    """Browse the database read-only in Datasette: members, polls, surveys, pickup points on a map.
+
+    Needs the optional extra: pip install 'localbot[dashboard]'. Like every command it first brings
+    the schema up to date (which also creates the dashboard's views); then it only reads.
+    """
+    from localbot.dashboard import app
+
+    settings = _settings(ctx)
+    _existing_database(ctx, settings).close()
+    try:
+        app.serve(Path(settings.database), host=host, port=port)
+    except app.NotInstalled as exc:
+        click.echo(f"localbot: {exc}", err=True)
+        ctx.exit(1)
+
+
 # --- translations (for developers) -----------------------------------------------------------------
 
 
