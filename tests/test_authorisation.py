@@ -4,6 +4,8 @@ router, so a command a feature adds later is checked too."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 from localbot.community import store as community_store
@@ -12,6 +14,7 @@ from localbot.events import Chat, ChatKind
 from localbot.handlers import build_router
 from localbot.handlers.router import Where
 from tests.helpers import GROUP, Harness, texts
+from tests.survey_helpers import EXAMPLES
 
 OTHER = Chat("console:elsewhere", ChatKind.GROUP, "Other Estate")
 #: Arguments that would make each command do something, were it allowed.
@@ -81,3 +84,28 @@ async def test_another_communitys_organiser_cannot_act_here(bot: Harness) -> Non
     sent = [o for o in await bot.outbox() if o.community_id == sunny or o.chat_ref == GROUP.ref]
     assert sent == []
     assert next(bot.core.db.query("SELECT status FROM polls WHERE community_id = ?", [sunny]))["status"] == "open"
+
+
+async def test_organiser_actions_behind_member_commands_and_buttons(bot: Harness) -> None:
+    """/survey is for everyone, but starting and stopping one is for organisers; report and export
+    buttons may be pressed by anyone who sees them, so they check again."""
+    shutil.copytree(EXAMPLES, Path.cwd() / "config" / "surveys")
+    await bot.send("/survey start coffee-habits")
+    await bot.send("/poll Lunch? | Pizza | Soup")
+    await bot.send("hello", "zofia", chat=OTHER)
+    other = community_store.community_for_chat(bot.core.db, OTHER.ref)
+    assert other is not None
+    with bot.core.db.atomic():
+        community_store.set_role(bot.core.db, other.id, bot.member("zofia").id, Role.ORGANISER, now=bot.clock.now())
+    await bot.send("hello", "zofia")
+    await bot.send("hello", "bartek")
+    before = snapshot(bot, bot.community().id)
+    runs = list(bot.core.db.query("SELECT id, status FROM survey_runs"))
+    for who in ("bartek", "zofia"):
+        assert texts(await bot.send("/survey start coffee-diary", who)) == "Only organisers can start surveys."
+        assert texts(await bot.send("/survey stop 1", who)).startswith("Only organisers can")
+        for payload in ("rp:poll:1", "rp:survey:1", f"ex:{bot.community().id}:members", "ex:1:polls"):
+            assert "Only organisers can use" in texts(await bot.pick(payload, who)), (who, payload)
+    assert snapshot(bot, bot.community().id) == before
+    assert list(bot.core.db.query("SELECT id, status FROM survey_runs")) == runs
+    assert [o for o in await bot.outbox() if o.chat_ref in ("console:bartek", "console:zofia")] == []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from localbot import scheduler
 from localbot.core import Core
@@ -10,6 +12,7 @@ from localbot.events import MemberJoined
 from localbot.handlers.care import DIGEST_JOB, PLAN_JOB
 from localbot.replies import Choices
 from tests.helpers import GROUP, Harness, texts
+from tests.survey_helpers import EXAMPLES
 
 RULES = "1. Be kind.\n2. No adverts."
 
@@ -213,3 +216,18 @@ async def test_askbudget_refuses_what_it_cannot_use(bot: Harness) -> None:
     assert texts(await bot.send("/askbudget 0")).startswith("Harap berikan jumlah")
     assert texts(await bot.send("/askbudget 5", "bartek")) == "Only organisers can use /askbudget."
     assert "ask_budget" not in bot.community().settings
+
+
+async def test_the_digest_tells_how_surveys_are_going(bot: Harness) -> None:
+    shutil.copytree(EXAMPLES, Path.cwd() / "config" / "surveys")
+    await bot.wait(timedelta())
+    await bot.send("hello", "bartek")
+    await bot.send("hello", "celina")
+    await bot.send("/survey start coffee-habits")
+    await bot.send("1", "bartek")
+    for answer in ("4", "5", "1", "A tasting", "-"):  # never drinks coffee: a short questionnaire, completed
+        await bot.send(answer, "bartek", chat=bot.private("bartek"))
+    bot.clock.set(MONDAY)
+    await bot.wait(timedelta())
+    [digest] = digests(await bot.outbox())
+    assert "📋 Surveys this week:\n  #1 Coffee habits — 1 of 3 take part (33%) · 1 completed · open" in digest.reply.text

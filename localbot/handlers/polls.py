@@ -15,7 +15,7 @@ import sqlite_utils
 from localbot.community import store as community_store
 from localbot.community.model import Community
 from localbot.events import ChoicePicked, Command
-from localbot.handlers import care
+from localbot.handlers import care, reports
 from localbot.handlers import conversation as conv
 from localbot.handlers.context import Context, Effects, HandlerError, JobContext
 from localbot.handlers.conversation import (
@@ -535,6 +535,30 @@ POLL_WIZARD = Flow(
 )
 
 
+# --- in /report ----------------------------------------------------------------------------------
+
+
+REPORT_WORDS = frozenset({"poll", "polls", "głosowanie", "głosowania", "polling"})
+
+
+def _report_items(ctx: Effects, community: Community) -> list[reports.ReportItem]:
+    return [
+        reports.ReportItem(
+            "poll", str(poll.id), f"📊 #{poll.number} {poll.question}{'' if poll.is_open else ' 🏁'}", frozenset({str(poll.number)}), poll.created_at
+        )
+        for poll in store.polls_of(ctx.db, community.id)
+    ]
+
+
+def _report(ctx: Effects, request: reports.ReportRequest, key: str) -> list[Reply]:
+    """A poll's report is its results with the chart, as /results shows them."""
+    poll = store.get_poll(ctx.db, int(key))
+    if poll is None or poll.community_id != request.community.id:
+        raise HandlerError(request.t._("I can't find that poll any more."))
+    tally = store.tally(ctx.db, poll)
+    return [Text(text=results_text(request.t, tally, request.community)), *chart(request.t, tally)]
+
+
 def register(router: Router) -> None:
     router.command(
         "poll",
@@ -554,3 +578,4 @@ def register(router: Router) -> None:
     router.flow(POLL_WIZARD)
     router.job("poll.close")(job_close)
     router.view("poll")(poll_view)
+    reports.add_provider(reports.ReportProvider("poll", REPORT_WORDS, _report_items, _report))

@@ -112,6 +112,12 @@ def latest_poll(db: sqlite_utils.Database, community_id: int, *, open_only: bool
     )
 
 
+def polls_of(db: sqlite_utils.Database, community_id: int, *, limit: int = 50) -> list[Poll]:
+    """The community's latest polls, newest first."""
+    found = rows(db, "SELECT * FROM polls WHERE community_id = ? ORDER BY number DESC LIMIT ?", [community_id, limit])
+    return [p for p in (_poll(db, r) for r in found) if p is not None]
+
+
 def open_polls(db: sqlite_utils.Database, community_id: int) -> list[Poll]:
     found = rows(db, "SELECT * FROM polls WHERE community_id = ? AND status = 'open' ORDER BY number", [community_id])
     return [p for p in (_poll(db, r) for r in found) if p is not None]
