@@ -9,14 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from localbot.community import store as community_store
-from localbot.community.model import Role
-from localbot.events import Chat, ChatKind
 from localbot.handlers import build_router
 from localbot.handlers.router import Where
 from tests.helpers import GROUP, Harness, texts
+from tests.organiser_helpers import OTHER, organiser_elsewhere
 from tests.survey_helpers import EXAMPLES
 
-OTHER = Chat("console:elsewhere", ChatKind.GROUP, "Other Estate")
 #: Arguments that would make each command do something, were it allowed.
 ARGS = {"poll": "Take it? | Yes | No", "setrules": "Anything goes", "setwelcome": "Hi {name}", "export": "members", "digest": "on", "newcommunity": "Hijack"}
 
@@ -59,11 +57,7 @@ async def test_members_cannot_use_any_organiser_command(bot: Harness) -> None:
 
 async def test_another_communitys_organiser_cannot_act_here(bot: Harness) -> None:
     await bot.send("/poll Lunch? | Pizza | Soup")
-    await bot.send("hello", "zofia", chat=OTHER)
-    other = community_store.community_for_chat(bot.core.db, OTHER.ref)
-    assert other is not None
-    with bot.core.db.atomic():
-        community_store.set_role(bot.core.db, other.id, bot.member("zofia").id, Role.ORGANISER, now=bot.clock.now())
+    other = await organiser_elsewhere(bot, "zofia")
     await bot.send("/poll Theirs? | A | B", "zofia", chat=OTHER)
     await bot.send("hello", "zofia")  # she is in Sunny Estate's group too, as a member
     sunny = bot.community().id
@@ -92,11 +86,7 @@ async def test_organiser_actions_behind_member_commands_and_buttons(bot: Harness
     shutil.copytree(EXAMPLES, Path.cwd() / "config" / "surveys")
     await bot.send("/survey start coffee-habits")
     await bot.send("/poll Lunch? | Pizza | Soup")
-    await bot.send("hello", "zofia", chat=OTHER)
-    other = community_store.community_for_chat(bot.core.db, OTHER.ref)
-    assert other is not None
-    with bot.core.db.atomic():
-        community_store.set_role(bot.core.db, other.id, bot.member("zofia").id, Role.ORGANISER, now=bot.clock.now())
+    await organiser_elsewhere(bot, "zofia")
     await bot.send("hello", "zofia")
     await bot.send("hello", "bartek")
     before = snapshot(bot, bot.community().id)

@@ -12,6 +12,7 @@ from localbot.events import MemberJoined
 from localbot.handlers.care import DIGEST_JOB, PLAN_JOB
 from localbot.replies import Choices
 from tests.helpers import GROUP, Harness, texts
+from tests.organiser_helpers import roster_community
 from tests.survey_helpers import EXAMPLES
 
 RULES = "1. Be kind.\n2. No adverts."
@@ -197,10 +198,7 @@ async def test_a_poll_over_the_ask_budget_of_a_group_member_is_refused(bot: Harn
 
 async def test_members_reached_one_to_one_over_budget_do_not_get_the_poll(bot: Harness) -> None:
     anna = bot.private("anna")
-    await bot.send("/newcommunity Oak Street", chat=anna)
-    code = next(bot.core.db.query("SELECT join_code FROM communities WHERE name = 'Oak Street'"))["join_code"]
-    for name in ("bartek", "celina"):
-        await bot.send(f"JOIN {code}", name, chat=bot.private(name))
+    await roster_community(bot, "Oak Street", ("bartek", "celina"))
     await bot.send("/askbudget 1", chat=anna)
     await bot.send("/poll Lunch? | Pizza | Soup", chat=anna)
     assert sorted(o.chat_ref for o in await bot.outbox() if o.purpose == "poll") == ["console:bartek", "console:celina"]

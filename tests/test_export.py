@@ -18,6 +18,7 @@ from localbot.export.kinds import KINDS
 from localbot.handlers import export as chat_export
 from localbot.replies import Document, PrivateLink, Text
 from tests.helpers import GROUP, Harness, texts
+from tests.organiser_helpers import organiser_elsewhere
 from tests.test_console import localbot
 
 FORMULAS = ["=HYPERLINK(\"http://evil\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
@@ -187,13 +188,7 @@ async def test_export_is_for_organisers_of_that_community_only(bot: Harness) -> 
     assert texts(await bot.send("/export polls", "bartek")) == "Only organisers can use /export."
     assert texts(await bot.pick("ex:1:polls", "bartek")) == "Only organisers can use /export."
     # Zofia organises the other community: she exports hers, never Sunny Estate's
-    await bot.send("/help", "zofia", chat=OTHER_GROUP)
-    other = bot.core.db.execute("SELECT community_id FROM channels WHERE chat_ref = ?", [OTHER_GROUP.ref]).fetchone()[0]
-    from localbot.community import store
-    from localbot.community.model import Role
-
-    with bot.core.db.atomic():
-        store.set_role(bot.core.db, other, bot.member("zofia").id, Role.ORGANISER, now=bot.clock.now())
+    await organiser_elsewhere(bot, "zofia", OTHER_GROUP)
     assert texts(await bot.send("/export polls", "zofia")) == "Only organisers can use /export."  # in Sunny Estate's group
     assert texts(await bot.pick("ex:1:polls", "zofia", chat=bot.private("zofia"))) == "Only organisers can use /export."
     [mine] = await bot.send("/export members", "zofia", chat=bot.private("zofia"))

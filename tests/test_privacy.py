@@ -13,7 +13,6 @@ from typing import Any
 import sqlite_utils
 
 from localbot.community import store as community_store
-from localbot.community.model import Role
 from localbot.events import Chat, ChatKind
 from localbot.maps import store as point_store
 from localbot.maps.model import PointSpec
@@ -22,6 +21,7 @@ from localbot.privacy import registry
 from localbot.privacy.model import Expiry
 from localbot.replies import Choices, Document, PrivateLink
 from tests.helpers import Harness, ack, choices, texts
+from tests.organiser_helpers import organiser_elsewhere
 from tests.survey_helpers import EXAMPLES
 from tests.test_console import localbot
 
@@ -95,12 +95,8 @@ async def bartek_everywhere(bot: Harness) -> int:
     await bot.pick("v:3:3", "celina")
     await bot.wait(timedelta(hours=2))  # poll 1 closes by its deadline: results naming Bartek, via the outbox
 
-    await bot.send("hello", "bartek", chat=GARDEN)
-    garden = community_store.community_for_chat(bot.core.db, GARDEN.ref)
-    assert garden is not None
+    await organiser_elsewhere(bot, "bartek", GARDEN)
     bartek = bot.member("bartek")
-    with bot.core.db.atomic():
-        community_store.set_role(bot.core.db, garden.id, bartek.id, Role.ORGANISER, now=bot.clock.now())
     await bot.send("/poll Compost day? | Saturday | Sunday", "bartek", chat=GARDEN)
     await bot.send("/digest on", "bartek", chat=GARDEN)
     await bot.send("/export members", "bartek", chat=GARDEN)

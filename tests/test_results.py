@@ -7,11 +7,9 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
-from localbot.community import store as community_store
-from localbot.community.model import Role
-from localbot.events import Chat, ChatKind
 from localbot.replies import Choices, Picture, Text
 from tests.helpers import Harness, choices, texts
+from tests.organiser_helpers import OTHER, organiser_elsewhere, roster_community
 from tests.survey_helpers import EXAMPLES
 
 
@@ -44,13 +42,9 @@ async def test_report_lists_polls_with_surveys_and_keeps_to_the_community(bot: H
     assert isinstance(listing, Choices)
     assert sorted(o.payload for o in listing.options) == ["rp:poll:1", "rp:survey:1"]
     assert "Results of poll #1" in texts(await bot.pick("rp:poll:1"))
-    other = Chat("console:elsewhere", ChatKind.GROUP, "Other Estate")
-    await bot.send("hello", "zofia", chat=other)
-    elsewhere = community_store.community_for_chat(bot.core.db, other.ref)
-    with bot.core.db.atomic():
-        community_store.set_role(bot.core.db, elsewhere.id, bot.member("zofia").id, Role.ORGANISER, now=bot.clock.now())
-    assert texts(await bot.send("/report poll", "zofia", chat=other)) == "I found no report matching “poll”. Send /report to see them all."
-    assert "can't find" in texts(await bot.pick("rp:poll:1", "zofia", chat=other))  # Sunny Estate's poll, not hers
+    await organiser_elsewhere(bot, "zofia")
+    assert texts(await bot.send("/report poll", "zofia", chat=OTHER)) == "I found no report matching “poll”. Send /report to see them all."
+    assert "can't find" in texts(await bot.pick("rp:poll:1", "zofia", chat=OTHER))  # Sunny Estate's poll, not hers
     assert texts(await bot.send("/report", "bartek")) == "Only organisers can use /report."
 
 
@@ -59,10 +53,7 @@ async def test_every_chat_hears_when_a_poll_or_a_survey_closes(bot: Harness) -> 
     by the deadline and by an organiser alike."""
     shutil.copytree(EXAMPLES, Path.cwd() / "config" / "surveys")
     anna = bot.private("anna")
-    await bot.send("/newcommunity Oak Street", chat=anna)
-    code = next(bot.core.db.query("SELECT join_code FROM communities WHERE name = 'Oak Street'"))["join_code"]
-    for name in ("bartek", "celina"):
-        await bot.send(f"JOIN {code}", name, chat=bot.private(name))
+    await roster_community(bot, "Oak Street", ("bartek", "celina"))
     await bot.send("/askbudget 10", chat=anna)
     await bot.send("/poll --until 1h Oak lunch? | Pizza | Soup", chat=anna)
     await bot.send("/survey start coffee-habits --until 2h", chat=anna)

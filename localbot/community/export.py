@@ -13,8 +13,8 @@ from typing import Any
 
 import sqlite_utils
 
-from localbot.clock import iso, to_second
-from localbot.storage.db import one, stream
+from localbot.clock import to_second
+from localbot.storage.db import export_filter, one, stream
 
 EXPORT_COLUMNS = (
     "community",
@@ -30,23 +30,11 @@ EXPORT_COLUMNS = (
 )
 
 
-def _filter(community_id: int | None, since: datetime | None) -> tuple[str, list[Any]]:
-    where: list[str] = ["1 = 1"]
-    params: list[Any] = []
-    if community_id is not None:
-        where.append("ms.community_id = ?")
-        params.append(community_id)
-    if since is not None:
-        where.append("ms.joined_at >= ?")
-        params.append(iso(since))
-    return " AND ".join(where), params
-
-
 def export_rows(
     db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None
 ) -> Iterator[dict[str, Any]]:
     """Memberships, streamed; ``since`` keeps those who joined from then on."""
-    where, params = _filter(community_id, since)
+    where, params = export_filter("ms.community_id", "ms.joined_at", community_id, since)
     sql = f"""
         SELECT c.name AS community, m.ref AS member, m.name, COALESCE(m.username, '') AS username,
                m.messenger, COALESCE(m.language, m.messenger_language, '') AS language, ms.role,
@@ -63,6 +51,6 @@ def export_rows(
 
 
 def export_count(db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None) -> int:
-    where, params = _filter(community_id, since)
+    where, params = export_filter("ms.community_id", "ms.joined_at", community_id, since)
     found = one(db, f"SELECT COUNT(*) AS n FROM memberships ms WHERE {where}", params)
     return int(found["n"]) if found else 0

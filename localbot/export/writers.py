@@ -21,8 +21,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-#: What each format is called in a file name and announced as to a messenger.
-EXTENSIONS = {"csv": "csv", "json": "json", "xlsx": "xlsx", "geojson": "geojson"}
+#: How each format is announced to a messenger (the format's name is also its file extension).
 MIME_TYPES = {
     "csv": "text/csv",
     "json": "application/json",

@@ -18,7 +18,7 @@ from localbot.community import store as community_store
 from localbot.community.model import Community
 from localbot.events import ChoicePicked, Command
 from localbot.export.kinds import KINDS, ExportKind, write_export
-from localbot.export.writers import EXTENSIONS, MIME_TYPES
+from localbot.export.writers import MIME_TYPES
 from localbot.handlers.context import Context, HandlerError
 from localbot.handlers.router import HandlerResult, Router
 from localbot.i18n import N_, Translator
@@ -77,7 +77,7 @@ def document(t: Translator, community: Community, kind: ExportKind, fmt: str, da
     )
     return Document(
         data=data,
-        filename=f"{slug(community.name)}-{kind.name}-{stamp}.{EXTENSIONS[fmt]}",
+        filename=f"{slug(community.name)}-{kind.name}-{stamp}.{fmt}",
         caption=caption,
         mime_type=MIME_TYPES[fmt],
     )

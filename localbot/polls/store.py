@@ -18,7 +18,7 @@ import sqlite_utils
 
 from localbot.clock import from_iso, iso, to_second
 from localbot.polls.model import Poll, PollOption, PollSpec, Tally, VoteResult
-from localbot.storage.db import one, rows, stream
+from localbot.storage.db import export_filter, one, rows, stream
 
 NAMES_SHOWN = 10
 
@@ -210,23 +210,11 @@ def tally(db: sqlite_utils.Database, poll: Poll, *, with_names: bool = True) -> 
 EXPORT_COLUMNS = ("poll", "community", "question", "option", "voter", "channel", "time")
 
 
-def _export_filter(community_id: int | None, since: datetime | None) -> tuple[str, list[Any]]:
-    where: list[str] = ["1 = 1"]
-    params: list[Any] = []
-    if community_id is not None:
-        where.append("p.community_id = ?")
-        params.append(community_id)
-    if since is not None:
-        where.append("v.created_at >= ?")
-        params.append(iso(since))
-    return " AND ".join(where), params
-
-
 def export_rows(
     db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None
 ) -> Iterator[dict[str, Any]]:
     """One row per vote in long format, streamed. The voter is empty for anonymous polls."""
-    where, params = _export_filter(community_id, since)
+    where, params = export_filter("p.community_id", "v.created_at", community_id, since)
     sql = f"""
         SELECT p.number AS poll, c.name AS community, p.question, o.label AS option,
                CASE WHEN p.anonymous THEN '' ELSE COALESCE(m.ref, '') END AS voter,
@@ -245,6 +233,6 @@ def export_rows(
 
 def export_count(db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None) -> int:
     """How many rows :func:`export_rows` will stream (for a progress bar)."""
-    where, params = _export_filter(community_id, since)
+    where, params = export_filter("p.community_id", "v.created_at", community_id, since)
     found = one(db, f"SELECT COUNT(*) AS n FROM poll_votes v JOIN polls p ON p.id = v.poll_id WHERE {where}", params)
     return int(found["n"]) if found else 0
