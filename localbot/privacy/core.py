@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
+from localbot import scheduler
 from localbot.clock import to_second
 from localbot.privacy.model import Expiry, MemberData, Subject
 from localbot.replies import from_json, text_of
@@ -120,8 +121,8 @@ def purge(db: sqlite_utils.Database, expiry: Expiry) -> dict[str, int]:
         "abandoned conversations deleted": db.execute("DELETE FROM conversations WHERE updated_at < ?", [cutoff]).rowcount,
         "finished jobs deleted": db.execute(
             """DELETE FROM jobs WHERE state IN ('done', 'failed', 'cancelled') AND COALESCE(finished_at, due_at) < ?
-               AND COALESCE(dedupe_key, '') NOT LIKE 'every:%'""",
-            [cutoff],
+               AND COALESCE(dedupe_key, '') NOT LIKE ?""",
+            [cutoff, scheduler.RECURRING + "%"],
         ).rowcount,
         "message ids deleted": db.execute("DELETE FROM message_refs WHERE updated_at < ?", [cutoff]).rowcount
         + db.execute("DELETE FROM menus WHERE created_at < ?", [cutoff]).rowcount,
