@@ -100,7 +100,8 @@ def stream(db: sqlite_utils.Database, sql: str, params: Sequence[Any] | Mapping[
 def export_filter(community_column: str, time_column: str, community_id: int | None, since: datetime | None) -> tuple[str, list[Any]]:
     """The WHERE clause every export shares (one community; rows from ``since`` on) and its
     parameters. The column names are the caller's SQL, never user input."""
-    where, params = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
     if community_id is not None:
         where.append(f"{community_column} = ?")
         params.append(community_id)
