@@ -194,7 +194,7 @@ def _since(value: str | None) -> datetime | None:
 @click.option("--since", help="Only rows from this date on (ISO 8601).")
 @click.pass_context
 def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community: str | None, since: str | None) -> None:
-    """Export KIND (polls, surveys) in long format for spreadsheets, R or map tools."""
+    """Export KIND (polls, surveys, points, tastings) in long format for spreadsheets, R or map tools."""
     from localbot.community import store as community_store
     from localbot.export.kinds import KINDS
     from localbot.export.writers import BINARY, WRITERS
@@ -318,3 +318,10 @@ def survey_report(ctx: click.Context, name: str, fmt: str, out: Path | None, com
 from localbot.maps.cli import points  # noqa: E402  (the group's commands import what they need lazily)
 
 main.add_command(points)
+
+
+# --- tastings --------------------------------------------------------------------------------------
+
+from localbot.tastings.cli import tasting  # noqa: E402  (the group's commands import what they need lazily)
+
+main.add_command(tasting)

@@ -379,8 +379,9 @@ class Checker:
             return default
         return value  # type: ignore[no-any-return]
 
-    def text(self, table: Mapping[str, Any], path: Path, key: str, *, required: bool = False) -> Localized | None:
-        """A text: one string, or a table of texts by language such as ``{ en = "…", pl = "…" }``."""
+    def text(self, table: Mapping[Any, Any], path: Path, key: str | int, *, required: bool = False) -> Localized | None:
+        """A text: one string, or a table of texts by language such as ``{ en = "…", pl = "…" }``;
+        ``key`` is an array position when ``table`` is a list's items by position."""
         value = table.get(key, MISSING)
         where = (*path, key)
         if value is MISSING:

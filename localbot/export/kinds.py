@@ -15,6 +15,7 @@ import sqlite_utils
 from localbot.maps import store as point_store
 from localbot.polls import store as poll_store
 from localbot.surveys import store as survey_store
+from localbot.tastings import store as tasting_store
 
 
 @dataclass(frozen=True)
@@ -38,4 +39,5 @@ KINDS: dict[str, ExportKind] = {
     "polls": ExportKind("polls", poll_store.EXPORT_COLUMNS, _poll_rows),
     "surveys": ExportKind("surveys", survey_store.EXPORT_COLUMNS, _survey_rows, formats=("csv", "xlsx", "json")),
     "points": ExportKind("points", point_store.EXPORT_COLUMNS, point_store.export_rows, formats=("csv", "xlsx", "json", "geojson")),
+    "tastings": ExportKind("tastings", tasting_store.EXPORT_COLUMNS, tasting_store.export_rows, formats=("csv", "xlsx", "json")),
 }
