@@ -7,13 +7,16 @@ and the test community lives in Europe/Warsaw.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterable
 from pathlib import Path
 
 from localbot.maps import store as point_store
 from localbot.maps.model import PointSpec
+from localbot.replies import Reply
 from localbot.tastings import store
-from tests.helpers import Harness
+from tests.helpers import Harness, choices, texts
+
+MEMBERS = ("bartek", "celina", "dorota", "edek", "franek", "gosia")
 
 KIOSK = (52.2297, 21.0122)
 LIBRARY = (52.2400, 21.0300)
@@ -89,8 +92,28 @@ def add_points(bot: Harness) -> None:
             point_store.create_point(bot.core.db, community.id, PointSpec.build(name, lat, lon, address=f"{name} street 1"), created_by=None, now=bot.clock.now())
 
 
-async def started(bot: Harness, tmp_path: Path, **options: object) -> store.Tasting:
-    """Points in place, the tasting file written and started by anna in the group."""
+def plain(text: str) -> str:
+    """Babel writes "10:00 AM" with a narrow no-break space; tests read it as a space."""
+    return text.replace("\u202f", " ")
+
+
+def said(replies: Iterable[Reply]) -> str:
+    return plain(texts(replies))
+
+
+def menu(replies: list[Reply]) -> str:
+    return plain(choices(replies).text)
+
+
+async def join(bot: Harness, *names: str) -> None:
+    """Members say hello in the group: they belong to the community from then on."""
+    for name in names:
+        await bot.send("hello", name)
+
+
+async def started(bot: Harness, tmp_path: Path, *, members: tuple[str, ...] = MEMBERS, **options: object) -> store.Tasting:
+    """Members in the group, points in place, the tasting file written and started by anna in the group."""
+    await join(bot, *members)
     add_points(bot)
     write_tasting(tmp_path / "config" / "tastings", **options)  # type: ignore[arg-type]
     await bot.send("/tasting start oat-drinks")
@@ -102,7 +125,3 @@ async def started(bot: Harness, tmp_path: Path, **options: object) -> store.Tast
 def sessions(bot: Harness, tasting: store.Tasting) -> list[store.Session]:
     return store.sessions(bot.core.db, tasting.id)
 
-
-async def until(bot: Harness, delta: timedelta) -> None:
-    """Move the clock, run the jobs that fall due, deliver what they queue."""
-    await bot.wait(delta)

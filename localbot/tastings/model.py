@@ -59,7 +59,7 @@ class TastingError(ValueError):
     """A request the tasting rules refuse. ``code`` names the rule and ``details`` hold the values
     that explain it, so that each interface (chat, command line) says it in its own words."""
 
-    def __init__(self, code: str, **details: Any) -> None:
+    def __init__(self, code: str, /, **details: Any) -> None:
         super().__init__(f"{code}: {details}")
         self.code = code
         self.details = details
