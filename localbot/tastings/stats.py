@@ -22,6 +22,7 @@ against published worked examples (see ``tests/test_tasting_stats.py`` for the s
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -218,8 +219,10 @@ def penalty(liking: Sequence[float], jar: Sequence[int], *, ideal: int = 3, thre
         mean = float(np.mean(values)) if values else None
         drop = jar_mean - mean if jar_mean is not None and mean is not None else None
         p_value = None
-        if len(values) >= 2 and len(right) >= 2:
-            tested = sp.ttest_ind(right, values, equal_var=False)
+        if len(values) >= 2 and len(right) >= 2 and (np.var(values) > 0 or np.var(right) > 0):
+            with warnings.catch_warnings():  # near-constant groups: scipy warns about precision, the answer stands
+                warnings.simplefilter("ignore", RuntimeWarning)
+                tested = sp.ttest_ind(right, values, equal_var=False)
             p_value = float(tested.pvalue) if math.isfinite(tested.pvalue) else None
         return PenaltyGroup(len(values), share, mean, drop, share * drop if drop is not None else None, p_value, share >= threshold)
 
