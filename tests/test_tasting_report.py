@@ -179,7 +179,7 @@ async def test_the_report_in_the_chat_and_the_thank_you(bot: Harness, tmp_path: 
     offer = choices(private)
     assert offer.text == "Send the 2 people who took part a short “what we learned, thank you” message?"
     preview = await bot.pick(offer.options[0].payload, chat=bot.private("anna"))
-    assert said(preview).startswith("This goes to the 2 people who took part:\n\nThank you for tasting “Oat drinks” with us! 12 neighbours tasted 3 samples.")
+    assert said(preview).startswith("This goes to the 2 people who took part:\n\nThank you for tasting “Oat drinks” with us! 12 neighbours took part.")
     assert said(await bot.send("Thank you all! Sample 482 won, and it's coming to the shop.", chat=bot.private("anna"))).startswith(
         "This goes to the 2 people who took part:\n\nThank you all! Sample 482 won"
     )

@@ -186,3 +186,79 @@ async def test_the_announcement_reaches_every_chat_and_counts_as_an_ask(bot: Har
     assert asks.asked(bot.core.db, bot.community().id, bot.member("anna").id, bot.clock.now()) == 0  # the organiser starting it
     products = store.products(bot.core.db, tasting.id)
     assert sorted(p.code for p in products) == sorted({p.code for p in products}) and all(100 <= p.code <= 999 for p in products)
+
+
+async def test_a_simple_tasting_step_by_step(bot: Harness, tmp_path: Path) -> None:
+    await join(bot, "bartek")
+    add_points(bot)
+    me = bot.private("anna")
+    assert said(await bot.send("/tasting new", "bartek")) == "Only organisers can start tastings."
+    assert said(await bot.send("/tasting new")) == "Anna, I've sent you a private message."
+    steps = [
+        ("Crisps", "Now the products, one per message"),
+        ("Salted", "A tasting compares at least two products: send the next one."),
+        ("salted", "“salted” is on the list already."),
+        ("1", "Send another product, or tap Done."),  # no menu yet: "1" is a product's name
+        ("Paprika", "Send another product, or tap Done."),
+        ("1", "When does the session start?"),  # Done
+        ("yesterday 10:00", "I couldn't read “yesterday 10:00” as a day and time."),
+        ("2026-01-04 10:00", "“2026-01-04 10:00” is in the past: a session must start later than now."),
+        ("wednesday 18:00", "Until when?"),
+        ("17:00", "The session must end after it starts (6:00 PM)."),
+        ("20:00", "At which pickup point?"),
+        ("1", "How many places does this session have?"),
+        ("none", "Please send a whole number from 1 to 1000."),
+        ("8", "When does the next session start?"),
+        ("1", "Which attributes should be “just about right”?"),  # Done
+        ("saltiness, crunchiness", "Which words can people tick"),
+        ("greasy; fresh", "At the end, should people say which sample they liked best"),
+        ("1", "Here is your tasting for Sunny Estate:"),
+    ]
+    for line, expected in steps:
+        reply = said(await bot.send(line, chat=me))
+        assert expected in reply, (line, reply)
+    assert "Wed, Jan 7, 6:00 PM–8:00 PM · Kiosk · 8 places" in reply and "Products: Salted, 1, Paprika" in reply
+    started_ = said(await bot.send("1", chat=me))
+    assert started_.startswith("Started and announced in Sunny Estate:\n🍽 Tasting #1: Crisps")
+    [tasting] = store.tastings(bot.core.db, bot.community().id)
+    definition = tasting.definition
+    assert [p.name for p in definition.products] == ["Salted", "1", "Paprika"] and [p.key for p in definition.products] == ["salted", "x_1", "paprika"]
+    assert [a.key for a in definition.jar] == ["saltiness", "crunchiness"] and [c.key for c in definition.cata] == ["greasy", "fresh"]
+    assert definition.languages == ("en",) and "# Made with /tasting new." in tasting.source
+    [session] = sessions(bot, tasting)
+    assert (session.starts_at, session.ends_at, session.places) == (datetime(2026, 1, 7, 17, 0, tzinfo=UTC), datetime(2026, 1, 7, 19, 0, tzinfo=UTC), 8)
+    told = [o.reply.text for o in await bot.outbox() if o.chat_ref == "console:group"]
+    assert told[0].startswith("🍽 Tasting #1: Crisps")
+
+
+async def test_the_announcement_is_updated_where_the_messenger_can_edit(core: Core, clock, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from localbot.events import Chat, ChatKind
+    from localbot.replies import Edit
+    from tests.helpers import RecordingAdapter
+
+    telegram = RecordingAdapter("telegram")
+    core.attach(telegram)
+    bot = Harness(core, clock, telegram, chat=Chat("telegram:-100", ChatKind.GROUP, "Sunny Estate"))
+    from localbot.community import store as community_store
+    from localbot.community.model import Role
+    from localbot.maps import store as point_store
+    from localbot.maps.model import PointSpec
+
+    await bot.send("hello", "anna")
+    community = community_store.community_for_chat(core.db, "telegram:-100")
+    assert community is not None
+    with core.db.atomic():
+        community_store.set_role(core.db, community.id, bot.member("anna").id, Role.ORGANISER, now=clock.now())
+    await join(bot, "bartek")
+    with core.db.atomic():
+        point_store.create_point(core.db, community.id, PointSpec.build("Kiosk", *KIOSK), created_by=None, now=clock.now())
+        point_store.create_point(core.db, community.id, PointSpec.build("Library", 52.24, 21.03), created_by=None, now=clock.now())
+    write_tasting(tmp_path / "config" / "tastings", places=3)
+    await bot.send("/tasting start oat-drinks")
+    [tasting] = store.tastings(core.db, community.id)
+    first = sessions(bot, tasting)[0]
+    await bot.outbox()
+    await bot.pick(f"ts:up:{first.id}", "bartek")
+    edits = [o for o in await bot.outbox() if isinstance(o.reply, Edit)]
+    assert len(edits) == 1 and edits[0].chat_ref == "telegram:-100" and edits[0].purpose == "live"
+    assert edits[0].reply.key == f"tasting:{tasting.id}" and "Kiosk — 2 places left" in plain(edits[0].reply.text)

@@ -1488,7 +1488,12 @@ def _report(ctx: Effects, request: reports.ReportRequest, key: str) -> list[Repl
 def suggested_thanks(t: Translator, report: Any) -> str:
     best = max(range(len(report.products)), key=lambda i: report.liking[i].summary.mean or 0)
     liked = report.liking[best].summary.mean
-    text = t._("Thank you for tasting “{title}” with us! {n} neighbours tasted {k} samples.", title=report.title, n=report.participants, k=len(report.products))
+    text = t.n_(
+        "Thank you for tasting “{title}” with us! {n} neighbour took part.",
+        "Thank you for tasting “{title}” with us! {n} neighbours took part.",
+        report.participants,
+        title=report.title,
+    )
     if liked is not None:
         text += " " + t._("The favourite was sample {code}.", code=report.products[best].code)
     return text + " " + t._("Your answers help decide what comes to the shelves.")

@@ -460,6 +460,9 @@ def to_html(t: Translator, report: TastingReport, charts: dict[str, bytes]) -> s
     def row(cells: list[object], tag: str = "td") -> str:
         return "<tr>" + "".join(f"<{tag}>{esc(c)}</{tag}>" for c in cells) + "</tr>"
 
+    def section(title: str, head: str, body: str) -> str:
+        return f"<h2>{esc(title)}</h2><table>{head}{body}</table>"
+
     k = len(report.products)
     parts = [
         "<!DOCTYPE html>",
@@ -481,7 +484,7 @@ def to_html(t: Translator, report: TastingReport, charts: dict[str, bytes]) -> s
              f"{cell(p.summary.ci_low)}–{cell(p.summary.ci_high)}"])
         for p in report.liking
     )
-    parts.append(f"<h2>{esc(t._('Overall liking'))}</h2><table>{head}{body}</table>")
+    parts.append(section(t._("Overall liking"), head, body))
     if report.penalties:
         head = row([t._("Attribute"), t._("Sample"), t._("Side"), "n", t._("Share"), t._("Mean drop"), t._("Weighted penalty"), "p", "≥ 20 %"], "th")
         body = ""
@@ -489,7 +492,7 @@ def to_html(t: Translator, report: TastingReport, charts: dict[str, bytes]) -> s
             for side, g in ((t._("too little"), p.result.too_little), (t._("too much"), p.result.too_much)):
                 body += row([p.name, p.product.name, side, g.n, t.percent(g.share), cell(g.mean_drop), cell(g.weighted_penalty),
                              cell(g.p_value, 3), "✓" if g.large else ""])
-        parts.append(f"<h2>{esc(t._('Penalty analysis'))}</h2><table>{head}{body}</table>")
+        parts.append(section(t._("Penalty analysis"), head, body))
     if report.cata:
         head = row([t._("Term"), *(p.name for p in report.products), "Cochran Q", "p"], "th")
         body = "".join(
@@ -497,6 +500,6 @@ def to_html(t: Translator, report: TastingReport, charts: dict[str, bytes]) -> s
                  cell(c.test.p_value if c.test else None, 3)])
             for c in report.cata
         )
-        parts.append(f"<h2>{esc(t._('Check all that apply'))}</h2><table>{head}{body}</table>")
+        parts.append(section(t._("Check all that apply"), head, body))
     parts.append("</body></html>")
     return "\n".join(parts)
