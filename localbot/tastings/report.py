@@ -385,7 +385,7 @@ def summary_lines(t: Translator, report: TastingReport, *, names: bool) -> list[
             lines.append(
                 f"• {where}: {what} — {t.percent(g.share)}, "
                 + t._("liking {drop} points lower", drop=t.number(g.mean_drop or 0, 2))
-                + f", {p_text(t, g.p_value)}"
+                + ", " + (p_text(t, g.p_value) if g.p_value is not None else t._("too few to test"))
             )
     if report.cata:
         differing = [c for c in report.cata if c.test is not None and c.test.p_value < ALPHA]
