@@ -4,5 +4,5 @@ Pure domain code, no messenger: the tasting file (:mod:`~localbot.tastings.defin
 (:mod:`~localbot.tastings.codes`), Williams designs (:mod:`~localbot.tastings.design`), the order of
 questions (:mod:`~localbot.tastings.questionnaire`), storage (:mod:`~localbot.tastings.store`), the
 statistics (:mod:`~localbot.tastings.stats`), the report and its charts, calendar files, and the
-``localbot tasting`` commands. The conversation lives in :mod:`localbot.handlers.tastings`.
+``localbot tasting`` commands. The conversation lives with the other handlers (``handlers/tastings.py``).
 """
