@@ -6,6 +6,7 @@ import asyncio
 import io
 import logging
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -304,13 +305,18 @@ def survey_report(ctx: click.Context, name: str, fmt: str, out: Path | None, com
         rendered = render(database, run, fmt=fmt, language=language, out=out)
     finally:
         database.close()
+    hand_out(rendered.content, out, rendered.charts.values())
+
+
+def hand_out(content: str, out: Path | None, written: Iterable[Path] = ()) -> None:
+    """Print a report, or write it to ``out`` (whole or not at all) and say what was written."""
     if out is None:
-        click.echo(rendered.content, nl=False)
+        click.echo(content, nl=False)
         return
     tmp = out.with_name(out.name + ".part")
-    tmp.write_text(rendered.content, encoding="utf-8")
+    tmp.write_text(content, encoding="utf-8")
     tmp.replace(out)
-    click.echo(f"Wrote {out}" + "".join(f", {path}" for path in rendered.charts.values()) + ".", err=True)
+    click.echo(f"Wrote {out}" + "".join(f", {path}" for path in written) + ".", err=True)
 
 
 # --- pickup points ---------------------------------------------------------------------------------

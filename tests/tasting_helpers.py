@@ -45,12 +45,7 @@ end = "{end}"
 point = "Kiosk"
 places = {places}
 {taste_at}
-[[sessions]]
-start = "{start2}"
-end = "{end2}"
-point = "Library"
-places = 10
-{taste_at2}
+{second}
 [questions]
 final = "{final}"
 
@@ -72,13 +67,25 @@ SESSION_1 = ("2026-01-07 10:00", "2026-01-07 12:00")
 SESSION_2 = ("2026-01-08 17:00", "2026-01-08 19:00")
 
 
-def write_tasting(folder: Path, name: str = "oat-drinks", *, places: int = 5, mode: str = "on_site", final: str = "preference") -> Path:
+SECOND = """[[sessions]]
+start = "{start}"
+end = "{end}"
+point = "Library"
+places = 10
+{taste_at}"""
+
+
+def write_tasting(
+    folder: Path, name: str = "oat-drinks", *, places: int = 5, mode: str = "on_site", final: str = "preference",
+    first: tuple[str, str] = SESSION_1, second: tuple[str, str] | None = SESSION_2,
+) -> Path:
+    """A tasting file: three oat drinks, one session at the Kiosk and (unless ``second`` is None) one at the Library."""
     folder.mkdir(parents=True, exist_ok=True)
     home = mode == "home_use"
     text = TASTING.format(
-        mode=mode, places=places, final=final,
-        start=SESSION_1[0], end=SESSION_1[1], start2=SESSION_2[0], end2=SESSION_2[1],
-        taste_at='taste_at = "2026-01-09 18:00"\n' if home else "", taste_at2='taste_at = "2026-01-10 18:00"\n' if home else "",
+        mode=mode, places=places, final=final, start=first[0], end=first[1],
+        taste_at='taste_at = "2026-01-09 18:00"\n' if home else "",
+        second=SECOND.format(start=second[0], end=second[1], taste_at='taste_at = "2026-01-10 18:00"\n' if home else "") if second else "",
     )
     path = folder / f"{name}.toml"
     path.write_text(text, encoding="utf-8")

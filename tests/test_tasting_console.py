@@ -9,46 +9,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.tasting_helpers import write_tasting
 from tests.test_console import localbot
-
-TASTING = """\
-[tasting]
-languages = ["en", "pl"]
-title = {{ en = "Oat drinks", pl = "Napoje owsiane" }}
-
-[[products]]
-id = "barista"
-name = "Oat Barista"
-
-[[products]]
-id = "light"
-name = "Oat Light"
-
-[[products]]
-id = "choco"
-name = "Oat Cocoa"
-
-[[sessions]]
-start = "{start:%Y-%m-%d %H:%M}"
-end = "{end:%H:%M}"
-point = "Kiosk"
-places = 5
-
-[questions]
-final = "preference"
-
-[[questions.jar]]
-id = "sweetness"
-name = {{ en = "sweetness", pl = "słodycz" }}
-
-[[questions.cata]]
-id = "creamy"
-label = {{ en = "Creamy", pl = "Kremowy" }}
-
-[[questions.cata]]
-id = "watery"
-label = {{ en = "Watery", pl = "Wodnisty" }}
-"""
 
 #: Who answers what: liking and sweetness (JAR) of the first, second and third sample they are served.
 ANSWERS = {
@@ -69,9 +31,8 @@ def answering(name: str, answers: tuple[tuple[int, int], ...]) -> list[str]:
 
 def test_a_tasting_from_file_to_report_in_the_console(tmp_path: Path) -> None:
     start = (datetime.now(UTC) + timedelta(days=2)).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    folder = tmp_path / "config" / "tastings"
-    folder.mkdir(parents=True)
-    (folder / "oat-drinks.toml").write_text(TASTING.format(start=start, end=start + timedelta(hours=2)), encoding="utf-8")
+    end = start + timedelta(hours=2)
+    write_tasting(tmp_path / "config" / "tastings", first=(f"{start:%Y-%m-%d %H:%M}", f"{end:%Y-%m-%d %H:%M}"), second=None)
     script = ["/addpoint Kiosk", ":private", ":loc 52.2297 21.0122", "1", "1", ":group", "/tasting start oat-drinks"]
     for name in ("bartek", "celina", "dorota", "edek", "franek", "gosia"):
         script += [f":as {name}", ":group", "1"]  # the first session's button of the announcement

@@ -94,11 +94,15 @@ def _jobs_prefix(participant: store.Participant) -> str:
 # --- finding things --------------------------------------------------------------------------------
 
 
-def _community_of(ctx: Effects, tasting: store.Tasting) -> Community:
-    community = community_store.get_community(ctx.db, tasting.community_id)
+def _community_by_id(ctx: Effects, community_id: int) -> Community:
+    community = community_store.get_community(ctx.db, community_id)
     if community is None:
         raise HandlerError(ctx.core.translator_for(None, None)._("That community no longer exists."))
     return community
+
+
+def _community_of(ctx: Effects, tasting: store.Tasting) -> Community:
+    return _community_by_id(ctx, tasting.community_id)
 
 
 def _tasting(ctx: Context, tasting_id: int) -> tuple[store.Tasting, Community]:
@@ -1170,10 +1174,7 @@ def on_button(ctx: Context, event: ChoicePicked, parts: list[str]) -> HandlerRes
 
 
 def _wizard_community(ctx: Context, c: Conversation) -> Community:
-    community = community_store.get_community(ctx.db, int(c.data["community"]))
-    if community is None:
-        raise HandlerError(ctx.t._("That community no longer exists."))
-    return community
+    return _community_by_id(ctx, int(c.data["community"]))
 
 
 def _ask_title(ctx: Context, c: Conversation) -> HandlerResult:

@@ -43,6 +43,19 @@ def find_tasting(db: sqlite_utils.Database, ref: str, community: str | None) -> 
     return matches[0]
 
 
+def _open(ctx: click.Context, ref: str, community: str | None) -> tuple[sqlite_utils.Database, store.Tasting]:
+    """The database and the tasting REF names; exits with a one-line message when there is none."""
+    from localbot.cli import _existing_database, _settings
+
+    db = _existing_database(ctx, _settings(ctx))
+    try:
+        return db, find_tasting(db, ref, community)
+    except NotFound as exc:
+        db.close()
+        click.echo(f"localbot: {exc}", err=True)
+        raise click.exceptions.Exit(1) from None
+
+
 @click.group()
 def tasting() -> None:
     """Tastings: check tasting files, serving sheets, reports, paper forms."""
@@ -132,17 +145,11 @@ def plan_command(ctx: click.Context, ref: str | None, products: int | None, part
         columns = ["participant", "row"] + [f"{kind}_{p}" for p in range(1, products + 1) for kind in ("product", "code")]
         _write_sheet(sheet, columns, fmt)
         return
-    from localbot.cli import _existing_database, _settings
     from localbot.community import store as community_store
     from localbot.tastings import store
 
-    db = _existing_database(ctx, _settings(ctx))
+    db, found = _open(ctx, ref, community)
     try:
-        try:
-            found = find_tasting(db, ref, community)
-        except NotFound as exc:
-            click.echo(f"localbot: {exc}", err=True)
-            ctx.exit(1)
         items = store.products(db, found.id)
         numbers = {s.id: s.number for s in store.sessions(db, found.id)}
         sheet = []
@@ -172,19 +179,14 @@ def plan_command(ctx: click.Context, ref: str | None, products: int | None, part
 @click.pass_context
 def report_command(ctx: click.Context, ref: str, fmt: str, out: Path | None, community: str | None, language: str | None) -> None:
     """The analysis of tasting REF (number or name): liking, tests, penalties, CATA, preference."""
-    from localbot.cli import _existing_database, _settings
+    from localbot.cli import hand_out
     from localbot.community import store as community_store
     from localbot.i18n import translator
     from localbot.tastings.charts import all_charts
     from localbot.tastings.report import build, to_html
 
-    db = _existing_database(ctx, _settings(ctx))
+    db, found = _open(ctx, ref, community)
     try:
-        try:
-            found = find_tasting(db, ref, community)
-        except NotFound as exc:
-            click.echo(f"localbot: {exc}", err=True)
-            ctx.exit(1)
         home = community_store.get_community(db, found.community_id)
         t = translator(language or (home.language if home else None))
         report = build(db, found, t.language)
@@ -204,13 +206,7 @@ def report_command(ctx: click.Context, ref: str, fmt: str, out: Path | None, com
                 written.append(path)
                 data["charts"][name] = path.name
         content = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    if out is None:
-        click.echo(content, nl=False)
-        return
-    tmp = out.with_name(out.name + ".part")
-    tmp.write_text(content, encoding="utf-8")
-    tmp.replace(out)
-    click.echo(f"Wrote {out}" + "".join(f", {path}" for path in written) + ".", err=True)
+    hand_out(content, out, written)
 
 
 @tasting.command("import")
@@ -220,15 +216,13 @@ def report_command(ctx: click.Context, ref: str, fmt: str, out: Path | None, com
 @click.pass_context
 def import_command(ctx: click.Context, ref: str, file: Path, community: str | None) -> None:
     """Load paper-form answers from FILE (the long format `localbot export tastings` writes)."""
-    from localbot.cli import _existing_database, _settings
     from localbot.tastings.paper import ImportProblem, import_file
 
-    db = _existing_database(ctx, _settings(ctx))
+    db, found = _open(ctx, ref, community)
     try:
         try:
-            found = find_tasting(db, ref, community)
             result = import_file(db, found, file, now=datetime.now(UTC))
-        except (NotFound, ImportProblem) as exc:
+        except ImportProblem as exc:
             click.echo(f"localbot: {exc}", err=True)
             ctx.exit(1)
     finally:
