@@ -20,9 +20,10 @@ took part a short "what we learned" message, after a preview the organiser appro
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -735,9 +736,9 @@ def question_reply(ctx: Effects, t: Translator, member: Member, tasting: store.T
             lines.append(t._("Sample {position} of {count}: please take the cup marked {code}.", position=ask.position, count=k, code=code))
         lines.append(t._("Check the code and tap it to start (if your cup shows another code, type that code)."))
         return Choices(text="\n".join(lines), options=(c.option(f"✓ {code}", f"{ask.token}.ok"),))
-    code = _code(products, ask.product_id) if ask.product_id is not None else None
+    sample = _code(products, ask.product_id) if ask.product_id is not None else None
     if ask.kind == "liking":
-        lines.append(t._("Sample {code}: how much do you like it overall?", code=code))
+        lines.append(t._("Sample {code}: how much do you like it overall?", code=sample))
         if not buttons:
             lines.append(t._("Reply with a number from 1 to {high}.", high=LIKING_POINTS))
         return Choices(text="\n".join(lines), options=_scale_options(c, ask, [t._(label) for label in HEDONIC_LABELS], buttons=buttons))
@@ -745,13 +746,13 @@ def question_reply(ctx: Effects, t: Translator, member: Member, tasting: store.T
         attribute = definition.jar_attribute(ask.key or "")
         assert attribute is not None
         labels = [label.pick(t.language) for label in attribute.labels] or [t._(label) for label in JAR_LABELS]
-        lines.append(t._("Sample {code}: how is the {attribute}?", code=code, attribute=attribute.name.pick(t.language)))
+        lines.append(t._("Sample {code}: how is the {attribute}?", code=sample, attribute=attribute.name.pick(t.language)))
         if not buttons:
             lines.append(t._("Reply with a number from 1 to {high}.", high=len(labels)))
         return Choices(text="\n".join(lines), options=_scale_options(c, ask, labels, buttons=buttons))
     if ask.kind == "cata":
         selected: list[str] = c.data.get("sel", [])
-        lines.append(t._("Sample {code}: which of these words describe it?", code=code))
+        lines.append(t._("Sample {code}: which of these words describe it?", code=sample))
         if buttons:
             lines.append(t._("Tap all that apply, then Done."))
         else:
@@ -762,9 +763,9 @@ def question_reply(ctx: Effects, t: Translator, member: Member, tasting: store.T
         return Choices(text="\n".join(lines), options=tuple(options))
     if ask.kind == "comment":
         if buttons:
-            lines.append(t._("Sample {code}: anything else you'd like to say about it? Write a comment, or tap Skip.", code=code))
+            lines.append(t._("Sample {code}: anything else you'd like to say about it? Write a comment, or tap Skip.", code=sample))
         else:
-            lines.append(t._("Sample {code}: anything else you'd like to say about it? Write a comment, or send - to skip.", code=code))
+            lines.append(t._("Sample {code}: anything else you'd like to say about it? Write a comment, or send - to skip.", code=sample))
         return Choices(text="\n".join(lines), options=(c.option(t._("Skip"), f"{ask.token}.{SKIP}"),))
     order = store.serving_order(products, participant)
     tasted = sorted(order, key=lambda p: _positions(ctx, participant).get(p.id, 99))
@@ -865,15 +866,15 @@ def _take(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
                 save(ask.product_id, f"cata.{key}", "1" if key in selected else "0")
             c.data.pop("sel", None)
         elif ask.kind == "preference":
-            chosen = by_code.get(value.strip())
-            if chosen is None:
+            preferred = by_code.get(value.strip())
+            if preferred is None:
                 raise TastingError("unknown_code", code=value.strip())
             for product in products:
-                save(product.id, "preference", "1" if product.id == chosen.id else "0")
+                save(product.id, "preference", "1" if product.id == preferred.id else "0")
         elif ask.kind == "rank":
             picked: list[int] = c.data.setdefault("rk", [])
             codes = _numbers(value) or []
-            unknown = [code for code in codes if str(code) not in by_code]
+            unknown = [str(code) for code in codes if str(code) not in by_code]
             if not codes or unknown:
                 raise TastingError("unknown_code", code=(unknown or [value.strip()])[0])
             if len(codes) > 1:
@@ -1353,12 +1354,10 @@ def _key(text: str, taken: set[str]) -> str:
 
 def _toml(value: str) -> str:
     """A TOML basic string (JSON's escaping is valid TOML)."""
-    import json
-
     return json.dumps(value, ensure_ascii=False)
 
 
-def wizard_source(data: dict[str, Any], language: str, tz: Any) -> str:
+def wizard_source(data: dict[str, Any], language: str, tz: tzinfo) -> str:
     """The tasting file the conversation's answers make; it goes through the same checks as any file."""
     name = _key(data["title"], set()).replace("_", "-")[:40] or "tasting"
     lines = [

@@ -159,9 +159,9 @@ def plan_command(ctx: click.Context, ref: str | None, products: int | None, part
             member = community_store.get_member(db, participant.member_id) if participant.member_id else None
             line = {"participant": participant.label, "name": member.display_name if member else "", "session": numbers[participant.session_id],
                     "row": (participant.design_row or 0) + 1}
-            for position, product in enumerate(store.serving_order(items, participant), start=1):
-                line[f"product_{position}"] = product.name
-                line[f"code_{position}"] = product.code
+            for position, served in enumerate(store.serving_order(items, participant), start=1):
+                line[f"product_{position}"] = served.name
+                line[f"code_{position}"] = served.code
             sheet.append(line)
         sheet.sort(key=lambda line: (line["session"], line["participant"]))
         columns = ["participant", "name", "session", "row"] + [f"{kind}_{p}" for p in range(1, len(items) + 1) for kind in ("product", "code")]

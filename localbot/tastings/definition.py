@@ -130,7 +130,7 @@ class _Checker(Checker):
     # --- products ---
 
     def key(self, table: Mapping[str, Any], path: KeyPath, seen: dict[str, int], what: str) -> str | None:
-        key = self.get(table, path, "id", str, required=True)
+        key: str | None = self.get(table, path, "id", str, required=True)
         if key is None:
             return None
         if not KEY.match(key):

@@ -536,7 +536,8 @@ _NUMERIC = ("liking", "jar.", "cata.", "preference", "rank")
 
 def export_rows(db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None, tasting_id: int | None = None) -> Iterator[dict[str, Any]]:
     """One row per answer, streamed; numbers as numbers (comments stay text), times in ISO 8601 UTC."""
-    where, params = ["1 = 1"], []
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
     if community_id is not None:
         where.append("t.community_id = ?")
         params.append(community_id)
