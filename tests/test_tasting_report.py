@@ -138,8 +138,18 @@ async def test_export_and_import_round_trip_and_every_bad_row_stops_the_file(bot
     products = store.products(bot.core.db, tasting.id)
     a = products[0]
     base = {"participant": "paper-1", "session": "1", "product": a.name, "code": str(a.code), "position": "1"}
-    changed = import_file(bot.core.db, tasting, write(tmp_path / "fix.csv", [{**base, "question": "liking", "value": "9"}], delimiter=";"), now=bot.clock.now())
-    assert changed.ok and changed.updated == 1
+    fixes = [{**base, "question": "liking", "value": "9"}, {**base, "question": "comment", "value": "=Too sweet;\nbut nice"}]
+    changed = import_file(bot.core.db, tasting, write(tmp_path / "fix.csv", fixes, delimiter=";"), now=bot.clock.now())
+    assert changed.ok and (changed.updated, changed.added) == (1, 1)
+    # The comment leaves as a neutralised cell on two lines and comes back exactly as it was written.
+    second = io.StringIO()
+    write_csv(store.export_rows(bot.core.db, tasting_id=tasting.id), store.EXPORT_COLUMNS, second)
+    assert "'=Too sweet;\nbut nice" in second.getvalue()
+    (tmp_path / "second.csv").write_text(second.getvalue(), encoding="utf-8")
+    same = import_file(bot.core.db, tasting, tmp_path / "second.csv", now=bot.clock.now())
+    assert same.ok and (same.added, same.updated, same.unchanged) == (0, 0, 187)
+    paper_1 = store.participant_by_label(bot.core.db, tasting.id, "paper-1")
+    assert store.answers(bot.core.db, paper_1.id)[(a.id, "comment")].value == "=Too sweet;\nbut nice"  # type: ignore[union-attr]
 
     bad = [
         {**base, "participant": "paper-12", "question": "liking", "value": "5"},  # fine, but the file has problems

@@ -8,6 +8,7 @@ would run as a formula) reads back as it was written, so an export imports again
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def cell(value: str | None) -> str:
 @dataclass(frozen=True, slots=True)
 class Table:
     header: list[str]
-    #: Each non-empty record with its line number in the file (the header is line 1).
+    #: Each non-empty record with the line it starts on (the header is line 1).
     records: list[tuple[int, list[str]]]
 
     def columns(self, wanted: dict[str, tuple[str, ...]]) -> dict[str, int | None]:
@@ -47,9 +48,14 @@ def read_table(path: Path) -> Table:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(text.splitlines(), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)  # a quoted cell may hold line breaks
     header = next(reader, None)
     if not header:
         raise UnreadableFile(f"{path} is empty")
-    records = [(line, record) for line, record in enumerate(reader, start=2) if any(c.strip() for c in record)]
+    records: list[tuple[int, list[str]]] = []
+    first = reader.line_num + 1
+    for record in reader:
+        if any(c.strip() for c in record):
+            records.append((first, record))
+        first = reader.line_num + 1
     return Table(header, records)
