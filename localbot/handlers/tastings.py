@@ -25,7 +25,7 @@ import re
 import unicodedata
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from localbot import scheduler
 from localbot.community import store as community_store
@@ -45,7 +45,6 @@ from localbot.replies import Ack, Choices, Document, Edit, Option, Picture, Repl
 from localbot.scheduler import Job
 from localbot.settings import config_path
 from localbot.tastings import ics, store
-from localbot.tastings.charts import all_charts
 from localbot.tastings.definition import NAME, TastingFileError, load, parse
 from localbot.tastings.model import (
     HEDONIC_LABELS,
@@ -59,10 +58,11 @@ from localbot.tastings.model import (
     parse_value,
 )
 from localbot.tastings.questionnaire import Ask, next_ask
-from localbot.tastings.report import build as build_report
-from localbot.tastings.report import summary_lines
 from localbot.tastings.texts import tasting_error
 from localbot.when import WhenError, parse_deadline, parse_duration, parse_time_of_day
+
+if TYPE_CHECKING:
+    from localbot.tastings.report import TastingReport
 
 FLOW = "tasting.q"
 CHECKIN_FLOW = "tasting.checkin"
@@ -1466,6 +1466,11 @@ def _took_part(ctx: Effects, tasting: store.Tasting) -> list[Member]:
 
 
 def _report(ctx: Effects, request: reports.ReportRequest, key: str) -> list[Reply]:
+    # The statistics (scipy) load when a report is asked for, not with every start of the bot.
+    from localbot.tastings.charts import all_charts
+    from localbot.tastings.report import build as build_report
+    from localbot.tastings.report import summary_lines
+
     tasting = store.get_tasting(ctx.db, int(key))
     t = request.t
     if tasting is None or tasting.community_id != request.community.id:
@@ -1485,7 +1490,7 @@ def _report(ctx: Effects, request: reports.ReportRequest, key: str) -> list[Repl
     return replies
 
 
-def suggested_thanks(t: Translator, report: Any) -> str:
+def suggested_thanks(t: Translator, report: TastingReport) -> str:
     best = max(range(len(report.products)), key=lambda i: report.liking[i].summary.mean or 0)
     liked = report.liking[best].summary.mean
     text = t.n_(
@@ -1505,6 +1510,8 @@ def _start_thanks(ctx: Context, tasting: store.Tasting) -> list[Reply]:
         raise HandlerError(t._("The thank-you for tasting #{number} was sent already.", number=tasting.number))
     if not _took_part(ctx, tasting):
         raise HandlerError(t._("Nobody has answered yet, so there is nobody to thank."))
+    from localbot.tastings.report import build as build_report
+
     report = build_report(ctx.db, tasting, t.language)
     return _as_acks(ctx, conv.start_flow(ctx, THANKS_FLOW, {"tasting": tasting.id, "text": suggested_thanks(t, report)}, private=True))
 
