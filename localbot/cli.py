@@ -7,7 +7,7 @@ import contextlib
 import io
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -234,7 +234,7 @@ def _since(value: str | None) -> datetime | None:
 @click.option("--since", help="Only rows from this date on (ISO 8601).")
 @click.pass_context
 def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community: str | None, since: str | None) -> None:
-    """Export KIND (polls, surveys, points, members) in long format for spreadsheets, R or map tools.
+    """Export KIND (polls, surveys, points, tastings, members) in long format for spreadsheets, R or map tools.
 
     Rows are streamed, so memory stays flat however large the export; on a terminal a progress bar
     runs on standard error.
@@ -387,13 +387,18 @@ def survey_report(ctx: click.Context, name: str, fmt: str, out: Path | None, com
         rendered = render(database, run, fmt=fmt, language=language, out=out)
     finally:
         database.close()
+    hand_out(rendered.content, out, rendered.charts.values())
+
+
+def hand_out(content: str, out: Path | None, written: Iterable[Path] = ()) -> None:
+    """Print a report, or write it to ``out`` (whole or not at all) and say what was written."""
     if out is None:
-        click.echo(rendered.content, nl=False)
+        click.echo(content, nl=False)
         return
     tmp = out.with_name(out.name + ".part")
-    tmp.write_text(rendered.content, encoding="utf-8")
+    tmp.write_text(content, encoding="utf-8")
     tmp.replace(out)
-    click.echo(f"Wrote {out}" + "".join(f", {path}" for path in rendered.charts.values()) + ".", err=True)
+    click.echo(f"Wrote {out}" + "".join(f", {path}" for path in written) + ".", err=True)
 
 
 # --- pickup points ---------------------------------------------------------------------------------
@@ -401,3 +406,10 @@ def survey_report(ctx: click.Context, name: str, fmt: str, out: Path | None, com
 from localbot.maps.cli import points  # noqa: E402  (the group's commands import what they need lazily)
 
 main.add_command(points)
+
+
+# --- tastings --------------------------------------------------------------------------------------
+
+from localbot.tastings.cli import tasting  # noqa: E402  (the group's commands import what they need lazily)
+
+main.add_command(tasting)

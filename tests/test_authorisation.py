@@ -14,6 +14,7 @@ from localbot.handlers.router import Where
 from tests.helpers import GROUP, Harness, texts
 from tests.organiser_helpers import OTHER, organiser_elsewhere
 from tests.survey_helpers import EXAMPLES
+from tests.tasting_helpers import add_points, write_tasting
 
 #: Arguments that would make each command do something, were it allowed.
 ARGS = {"poll": "Take it? | Yes | No", "setrules": "Anything goes", "setwelcome": "Hi {name}", "export": "members", "digest": "on", "newcommunity": "Hijack"}
@@ -91,11 +92,18 @@ async def test_organiser_actions_behind_member_commands_and_buttons(bot: Harness
     await bot.send("hello", "bartek")
     before = snapshot(bot, bot.community().id)
     runs = list(bot.core.db.query("SELECT id, status FROM survey_runs"))
+    add_points(bot)
+    write_tasting(Path.cwd() / "config" / "tastings")
+    await bot.send("/tasting start oat-drinks")
+    tastings = list(bot.core.db.query("SELECT id, status FROM tastings"))
     for who in ("bartek", "zofia"):
         assert texts(await bot.send("/survey start coffee-diary", who)) == "Only organisers can start surveys."
         assert texts(await bot.send("/survey stop 1", who)).startswith("Only organisers can")
+        for command in ("/tasting start oat-drinks", "/tasting close 1", "/tasting thanks 1", "/tasting sessions 1", "/tasting new"):
+            assert "organisers" in texts(await bot.send(command, who)).lower(), (who, command)
         for payload in ("rp:poll:1", "rp:survey:1", f"ex:{bot.community().id}:members", "ex:1:polls"):
             assert "Only organisers can use" in texts(await bot.pick(payload, who)), (who, payload)
     assert snapshot(bot, bot.community().id) == before
     assert list(bot.core.db.query("SELECT id, status FROM survey_runs")) == runs
+    assert list(bot.core.db.query("SELECT id, status FROM tastings")) == tastings
     assert [o for o in await bot.outbox() if o.chat_ref in ("console:bartek", "console:zofia")] == []

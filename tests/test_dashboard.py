@@ -20,7 +20,9 @@ import pytest
 
 from localbot.dashboard.catalogue import QUERIES, VIEWS
 from localbot.events import Chat, ChatKind
+from localbot.tastings import store
 from tests.helpers import Harness
+from tests.tasting_helpers import write_tasting
 
 SECRETS = ("voter_key", "member_id", "private_chat_ref", "payload", "settings", "join_code")
 
@@ -37,6 +39,12 @@ async def populate(bot: Harness) -> None:
         for line in (place, "1", "Mon-Fri 10-18", "-"):
             await bot.send(line, chat=private)
     await bot.send("hello", "zofia", chat=Chat("console:elsewhere", ChatKind.GROUP, "Other Estate"))
+    write_tasting(Path.cwd() / "config" / "tastings")  # its sessions are at the Kiosk and the Library
+    await bot.send("/tasting start oat-drinks")
+    [tasting] = store.tastings(bot.core.db, bot.community().id)
+    first = store.sessions(bot.core.db, tasting.id)[0]
+    for member in ("bartek", "celina"):
+        await bot.pick(f"ts:up:{first.id}", member, chat=bot.private(member))
 
 
 def test_the_views_hold_nothing_that_could_name_an_anonymous_voter(db) -> None:  # type: ignore[no-untyped-def]
@@ -113,6 +121,13 @@ async def test_pages_views_and_canned_queries_over_http(bot: Harness, dashboard:
     assert status == 200 and {r["name"] for r in json.loads(body)} == {"Anna", "Bartek", "Celina", "Dorota"}
     status, body = get(f"{base}/{database}/pickup_points_map.json?_shape=array")
     assert status == 200 and [r["name"] for r in json.loads(body)] == ["Kiosk", "Library"]
+    status, body = get(f"{base}/{database}/signups_per_session.json?community=Sunny+Estate&_shape=array")
+    assert status == 200
+    assert [(r["session"], r["pickup_point"], r["places"], r["booked"]) for r in json.loads(body)] == [(1, "Kiosk", 5, 2), (2, "Library", 10, 0)]
+    status, body = get(f"{base}/{database}/tasting_summaries.json?community=&_shape=array")
+    assert status == 200 and [r["product"] for r in json.loads(body)] == ["Oat Barista", "Oat Light", "Oat Cocoa"]
+    status, body = get(f"{base}/{database}/tastings_overview.json?_shape=array")
+    assert status == 200 and [(r["title"], r["booked"]) for r in json.loads(body)] == [("Oat drinks", 2)]
 
 
 async def test_no_raw_table_and_no_anonymous_voter_is_reachable(bot: Harness, dashboard: tuple[str, subprocess.Popen[str]]) -> None:

@@ -175,7 +175,7 @@ async def test_export_choices_and_wrong_requests_in_the_members_language(bot: Ha
     assert documents(await bot.outbox(), "console:anna")[0].filename.endswith(".csv")
 
     await bot.send("/lang pl")
-    assert texts(await bot.send("/export votes")) == "Mogę wyeksportować: polls, surveys, points, members. Na przykład: /export polls xlsx"
+    assert texts(await bot.send("/export votes")) == f"Mogę wyeksportować: {', '.join(KINDS)}. Na przykład: /export polls xlsx"
     assert texts(await bot.send("/export polls pdf")).startswith("polls można wyeksportować jako: csv, xlsx, json.")
     assert texts(await bot.send("/export polls csv extra")).startswith("polls można wyeksportować jako")
     assert texts(await bot.pick("ex:1:nothing")) == "Ten przycisk już nie działa."

@@ -104,6 +104,17 @@ OUTSIDE_WINDOW = 63016
 
 MAX_BODY = DEFAULT_CAPABILITIES["whatsapp"].max_text
 QUICK_REPLY_BODY = 1024
+#: The documents WhatsApp delivers as files (Twilio's accepted media types); other files go as a link.
+WHATSAPP_DOCUMENTS = frozenset({
+    "application/pdf",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "text/vcard",
+})
 QUICK_REPLY_TITLE = 20
 #: Template variables: one line (WhatsApp refuses new lines and long runs of spaces in them), short.
 TEMPLATE_TEXT = 900
@@ -512,6 +523,10 @@ class WhatsAppAdapter(Adapter):
             label = (reply.address or reply.title or "").replace("|", "/")
             body = reply.title or reply.address or "📍"
             return [Part({"body": body, "persistent_action": [f"geo:{reply.latitude:.6f},{reply.longitude:.6f}|{label}"]}, body)]
+        if isinstance(reply, Document) and reply.mime_type not in WHATSAPP_DOCUMENTS:
+            # WhatsApp refuses other files (a calendar file, a CSV): send a link the phone can open.
+            body = "\n".join(part for part in (reply.caption, self.media.publish(reply.data, reply.filename)) if part)[:MAX_BODY]
+            return [Part({"body": body}, body)]
         if isinstance(reply, (Picture, Document)):
             fields: dict[str, Any] = {"media_url": [self.media.publish(reply.data, reply.filename)]}
             if reply.caption:

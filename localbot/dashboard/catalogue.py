@@ -53,6 +53,12 @@ VIEWS: tuple[View, ...] = (
         facets=("community", "poll", "option"),
     ),
     View("surveys_overview", "Surveys", "Every survey and diary started, with its number of participants.", facets=("community", "status", "mode")),
+    View(
+        "tastings_overview",
+        "Tastings",
+        "Every tasting with its products, sessions, places booked, waiting list and questionnaires answered.",
+        facets=("community", "status", "mode"),
+    ),
     View("pickup_points_map", "Pickup points", "Pickup points on a map, with their opening hours.", facets=("community",)),
 )
 
@@ -97,5 +103,33 @@ QUERIES: tuple[Query, ...] = (
            JOIN members m ON m.id = sp.member_id LEFT JOIN survey_entries e ON e.participant_id = sp.id
            WHERE (:community = '' OR c.name = :community)
            GROUP BY sp.id ORDER BY c.name, r.number, m.name""",
+    ),
+    Query(
+        "tasting_summaries",
+        "Tasting summaries",
+        "Per tasting and product: how many rated it, the mean liking (1-9), the share who liked it (6 or more) and how many preferred it.",
+        """SELECT c.name AS community, t.number AS tasting, t.title, pr.code, pr.name AS product,
+                  SUM(a.question = 'liking') AS ratings,
+                  ROUND(AVG(CASE WHEN a.question = 'liking' THEN CAST(a.value AS REAL) END), 2) AS mean_liking,
+                  ROUND(100.0 * SUM(a.question = 'liking' AND CAST(a.value AS INTEGER) >= 6) / MAX(1, SUM(a.question = 'liking')), 1) AS percent_liking_it,
+                  SUM(a.question = 'preference' AND a.value = '1') AS preferred_by
+           FROM tasting_products pr JOIN tastings t ON t.id = pr.tasting_id JOIN communities c ON c.id = t.community_id
+           LEFT JOIN tasting_answers a ON a.product_id = pr.id
+           WHERE (:community = '' OR c.name = :community)
+           GROUP BY pr.id ORDER BY c.name, t.number, pr.position""",
+    ),
+    Query(
+        "signups_per_session",
+        "Sign-ups per session",
+        "Per tasting session: its pickup point and time, places, and how many booked, wait, checked in or cancelled.",
+        """SELECT c.name AS community, t.number AS tasting, t.title, s.number AS session, pt.name AS pickup_point,
+                  s.starts_at AS starts, s.places, s.status,
+                  COALESCE(SUM(p.status = 'booked'), 0) AS booked, COALESCE(SUM(p.status = 'waiting'), 0) AS waiting,
+                  COALESCE(SUM(p.status = 'booked' AND p.checked_in_at IS NOT NULL), 0) AS checked_in,
+                  COALESCE(SUM(p.status = 'cancelled'), 0) AS cancelled
+           FROM tasting_sessions s JOIN tastings t ON t.id = s.tasting_id JOIN communities c ON c.id = t.community_id
+           JOIN pickup_points pt ON pt.id = s.point_id LEFT JOIN tasting_participants p ON p.session_id = s.id
+           WHERE (:community = '' OR c.name = :community)
+           GROUP BY s.id ORDER BY c.name, t.number, s.number""",
     ),
 )

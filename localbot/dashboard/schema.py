@@ -28,7 +28,8 @@ def m001_views(db: sqlite_utils.Database) -> None:
                (SELECT COUNT(*) FROM memberships ms WHERE ms.community_id = c.id AND ms.left_at IS NULL) AS members,
                (SELECT COUNT(*) FROM polls p WHERE p.community_id = c.id) AS polls,
                (SELECT COUNT(*) FROM survey_runs r WHERE r.community_id = c.id) AS surveys,
-               (SELECT COUNT(*) FROM pickup_points pt WHERE pt.community_id = c.id) AS pickup_points
+               (SELECT COUNT(*) FROM pickup_points pt WHERE pt.community_id = c.id) AS pickup_points,
+               (SELECT COUNT(*) FROM tastings t WHERE t.community_id = c.id) AS tastings
         FROM communities c;
 
         CREATE VIEW community_members AS
@@ -64,6 +65,17 @@ def m001_views(db: sqlite_utils.Database) -> None:
                (SELECT COUNT(*) FROM survey_participants sp WHERE sp.run_id = r.id) AS participants,
                r.created_at AS created, r.closes_at AS closes, r.closed_at AS closed
         FROM survey_runs r JOIN communities c ON c.id = r.community_id;
+
+        -- Participants appear by their label (P3) wherever tastings are shown, never by name.
+        CREATE VIEW tastings_overview AS
+        SELECT c.name AS community, t.number AS tasting, t.name AS file, t.title, t.mode, t.status,
+               (SELECT COUNT(*) FROM tasting_products pr WHERE pr.tasting_id = t.id) AS products,
+               (SELECT COUNT(*) FROM tasting_sessions s WHERE s.tasting_id = t.id AND s.status = 'open') AS sessions,
+               (SELECT COUNT(*) FROM tasting_participants p WHERE p.tasting_id = t.id AND p.status = 'booked') AS booked,
+               (SELECT COUNT(*) FROM tasting_participants p WHERE p.tasting_id = t.id AND p.status = 'waiting') AS waiting,
+               (SELECT COUNT(*) FROM tasting_participants p WHERE p.tasting_id = t.id AND p.completed_at IS NOT NULL) AS answered,
+               t.created_at AS created, t.closed_at AS closed
+        FROM tastings t JOIN communities c ON c.id = t.community_id;
 
         -- latitude and longitude put the points on a map (datasette-cluster-map finds the columns).
         CREATE VIEW pickup_points_map AS

@@ -22,6 +22,7 @@ from localbot.i18n import N_
 from localbot.maps import store as point_store
 from localbot.polls import store as poll_store
 from localbot.surveys import store as survey_store
+from localbot.tastings import store as tasting_store
 
 #: Every kind offers these; kinds with coordinates add ``geojson``.
 TABLE_FORMATS = ("csv", "xlsx", "json")
@@ -49,6 +50,9 @@ KINDS: dict[str, ExportKind] = {
     ),
     "points": ExportKind(
         "points", point_store.EXPORT_COLUMNS, point_store.export_rows, formats=(*TABLE_FORMATS, "geojson"), label=N_("Pickup points")
+    ),
+    "tastings": ExportKind(
+        "tastings", tasting_store.EXPORT_COLUMNS, tasting_store.export_rows, count=tasting_store.export_count, label=N_("Tasting answers")
     ),
     "members": ExportKind(
         "members", member_export.EXPORT_COLUMNS, member_export.export_rows, count=member_export.export_count, label=N_("Members")

@@ -15,7 +15,6 @@ own lines (open studies, their answer rates) with :func:`add_digest_section`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from localbot.care import digest as digests
@@ -24,7 +23,7 @@ from localbot.care.digest import WEEK, Digest
 from localbot.clock import from_iso, iso
 from localbot.community import asks
 from localbot.community import store as community_store
-from localbot.community.model import ChannelKind, Community, Member
+from localbot.community.model import Community, Member
 from localbot.events import ChoicePicked, Command, Event
 from localbot.handlers.community import default_welcome
 from localbot.handlers.context import Context, Effects, HandlerError, JobContext
@@ -136,48 +135,6 @@ def on_join(ctx: Context, event: Event) -> HandlerResult:
 
 
 # --- the ask budget ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Asking:
-    """Who starting something (a poll, a survey) asks, by the community's weekly ask budget."""
-
-    community: Community
-    #: Everyone in a group chat (a group post reaches them all), and those reached one to one
-    #: who still have an ask left this week.
-    asked: tuple[int, ...]
-    #: Members reached one to one who have had their asks this week: leave them out.
-    held_back: frozenset[int]
-
-    def record(self, ctx: Effects, *, kind: str, ref: str) -> None:
-        asks.record(ctx.db, self.community.id, self.asked, kind=kind, ref=ref, now=ctx.now)
-
-
-def check_asks(ctx: Context, community: Community) -> Asking:
-    """Check a start against the ask budget (see :mod:`localbot.community.asks`), before anything is
-    stored. A group post cannot leave anyone out, so if it would ask a group member too often the
-    start is refused (:class:`HandlerError`), naming them and saying when it would fit. The
-    organiser who starts it is not asked by it."""
-    t = ctx.t
-    group_messengers = {c.messenger for c in community_store.channels_of(ctx.db, community.id) if c.kind is ChannelKind.GROUP and c.chat_ref}
-    members = [m for m in community_store.active_members(ctx.db, community.id) if m.id != ctx.member.id]
-    in_groups = [m for m in members if m.messenger in group_messengers]
-    budget = asks.check(ctx.db, community, [m.id for m in in_groups], ctx.now)
-    if not budget.fits:
-        names = ", ".join(m.display_name for m in in_groups if m.id in budget.over)
-        message = t.n_(
-            "Starting now would ask {n} member more often than the community's budget of {budget} asks a week: {names}.",
-            "Starting now would ask {n} members more often than the community's budget of {budget} asks a week: {names}.",
-            len(budget.over),
-            budget=budget.budget,
-            names=names,
-        )
-        if budget.fits_at is not None:
-            message += " " + t._("It would fit from {when}.", when=t.datetime(budget.fits_at, community.tz))
-        raise HandlerError(message + " " + t._("Nothing was started. Organisers can change the budget with /askbudget."))
-    alone = [r.member.id for r in ctx.recipients(community) if r.member is not None and r.member.id != ctx.member.id]
-    held_back = frozenset(asks.check(ctx.db, community, alone, ctx.now).over)
-    return Asking(community, (*(m.id for m in in_groups), *(i for i in alone if i not in held_back)), held_back)
 
 
 def cmd_askbudget(ctx: Context, cmd: Command) -> HandlerResult:

@@ -15,7 +15,7 @@ Effects on other chats (announcements, reminders, edits of earlier messages) go 
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Collection, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -214,13 +214,11 @@ class Effects:
         dedupe_key: str | None = None,
         coalesce_key: str | None = None,
         min_interval: timedelta | None = None,
-        skip_members: Collection[int] = (),
     ) -> int:
         """Queue a message to every chat of the community, each in its own language; returns how many.
 
         Edits go only where the messenger can edit; elsewhere they are dropped unless marked as
         ``fallback``, since re-sending a live count to every WhatsApp member would be spam.
-        ``skip_members`` leaves out members reached one to one (those the ask budget holds back).
         """
         rendered: dict[str, list[Reply]] = {}
         count = 0
@@ -228,8 +226,6 @@ class Effects:
         edits_only = bool(probe) and all(_is_edit(r) for r in probe)
         rendered[community.language] = probe
         for recipient in self.recipients(community, exclude_chat=exclude_chat, edits_only=edits_only):
-            if recipient.member is not None and recipient.member.id in skip_members:
-                continue
             replies = rendered.get(recipient.t.language)
             if replies is None:
                 replies = rendered[recipient.t.language] = as_replies(build(recipient.t))

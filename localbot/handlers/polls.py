@@ -15,8 +15,9 @@ import sqlite_utils
 from localbot.community import store as community_store
 from localbot.community.model import Community
 from localbot.events import ChoicePicked, Command
-from localbot.handlers import care, reports
 from localbot.handlers import conversation as conv
+from localbot.handlers import reports
+from localbot.handlers.asking import announce, group_members_to_ask
 from localbot.handlers.context import Context, Effects, HandlerError, JobContext
 from localbot.handlers.conversation import (
     Answer,
@@ -177,30 +178,25 @@ def publish(ctx: Context, community: Community, spec: PollSpec) -> list[Reply]:
 
     A poll is an ask: it is refused if it would ask a group member more often than the community's
     weekly budget, and members reached one to one who had their asks are not messaged."""
-    asking = care.check_asks(ctx, community)
+    in_groups = group_members_to_ask(ctx, community)
     poll = store.create_poll(
         ctx.db, community_id=community.id, spec=spec, created_by=ctx.member.id, origin_chat_ref=ctx.chat_ref, now=ctx.now
     )
     if poll.closes_at is not None:
         ctx.schedule("poll.close", poll.closes_at, {"poll_id": poll.id}, dedupe_key=f"poll.close:{poll.id}", community_id=community.id)
     here_t = ctx.ct if ctx.in_group else ctx.t
-    ctx.broadcast(
-        community,
-        lambda t: [poll_choices(t, poll, community)],
-        exclude_chat=ctx.chat_ref,
-        purpose="poll",
-        dedupe_key=f"poll.new:{poll.id}",
-        skip_members=asking.held_back,
+    held_back = announce(
+        ctx, community, lambda t: poll_choices(t, poll, community), asked_in_groups=in_groups,
+        kind="poll", ref=f"poll:{poll.id}", dedupe_key=f"poll.new:{poll.id}", purpose="poll",
     )
-    asking.record(ctx, kind="poll", ref=f"poll:{poll.id}")
     replies: list[Reply] = [poll_choices(here_t, poll, community)]
-    if asking.held_back:
+    if held_back:
         replies.append(
             Text(
                 text=ctx.t.n_(
                     "{n} member who talks to me one to one has had this week's asks already, so I did not message them; they see the poll with /polls.",
                     "{n} members who talk to me one to one have had this week's asks already, so I did not message them; they see the poll with /polls.",
-                    len(asking.held_back),
+                    held_back,
                 )
             )
         )

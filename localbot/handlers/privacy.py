@@ -10,12 +10,13 @@ member (``c:<conversation>:…``), held in the private chat, so nobody else in a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from localbot.community import store as community_store
-from localbot.community.model import Role
+from localbot.community.model import Member, Role
 from localbot.events import Command
 from localbot.handlers import conversation as conv
-from localbot.handlers.context import Context
+from localbot.handlers.context import Context, Effects
 from localbot.handlers.conversation import Answer, Conversation, Expect, Finish, Flow, Retry, Step
 from localbot.handlers.router import HandlerResult, Router
 from localbot.i18n import N_, Translator
@@ -24,6 +25,15 @@ from localbot.privacy.model import Subject
 from localbot.replies import Choices, Document, PrivateLink, Reply, Text
 
 FORGET_FLOW = "privacy.forget"
+
+#: What a feature does in the chat before a member is forgotten, such as giving up the member's
+#: tasting places so that the waiting list moves up (``fn(ctx, member)``, by feature name).
+_BEFORE_FORGET: dict[str, Callable[[Effects, Member], None]] = {}
+
+
+def add_before_forget(name: str, fn: Callable[[Effects, Member], None]) -> None:
+    """Register (or replace) a feature's step before forgetting; see :data:`_BEFORE_FORGET`."""
+    _BEFORE_FORGET[name] = fn
 
 
 def _subject(ctx: Context) -> Subject:
@@ -100,6 +110,8 @@ def _take(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
         return Finish((Text(text=t._("Nothing was deleted.")),))
     if a.choice != "yes":
         return Retry(t._("Please pick one of the buttons."))
+    for before in _BEFORE_FORGET.values():
+        before(ctx, ctx.member)
     registry.forget(ctx.db, _subject(ctx))
     return Finish((Text(text=t._("Done: I have forgotten you. Goodbye, and thank you for taking part.")),))
 

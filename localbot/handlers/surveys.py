@@ -30,6 +30,7 @@ from localbot.community.model import Community, Member
 from localbot.events import ChoicePicked, Command, MediaRef
 from localbot.handlers import care, reports
 from localbot.handlers import conversation as conv
+from localbot.handlers.asking import announce, group_members_to_ask
 from localbot.handlers.context import Context, Effects, HandlerError, JobContext
 from localbot.handlers.conversation import (
     Answer,
@@ -543,34 +544,25 @@ def _start(ctx: Context, args: str) -> list[Reply]:
             )
         )
 
-    asking = care.check_asks(ctx, community)
-
+    in_groups = group_members_to_ask(ctx, community)
     run = store.create_run(ctx.db, community_id=community.id, study=study, source=source, created_by=ctx.member.id, now=ctx.now, closes_at=closes_at)
     if closes_at is not None:
         ctx.schedule("survey.close", closes_at, {"run": run.id}, dedupe_key=f"survey:{run.id}:close", community_id=community.id)
-    for recipient in ctx.recipients(community, exclude_chat=ctx.chat_ref):
-        if recipient.member is not None and recipient.member.id in asking.held_back:
-            continue
-        ctx.send(
-            recipient.chat_ref,
-            _announcement(recipient.t, run, community),
-            member_id=recipient.member.id if recipient.member else None,
-            community_id=community.id,
-            purpose="broadcast",
-            dedupe_key=f"survey.new:{run.id}",
-        )
-    asking.record(ctx, kind="diary" if study.is_diary else "survey", ref=f"survey:{run.id}")
+    held_back = announce(
+        ctx, community, lambda t: _announcement(t, run, community), asked_in_groups=in_groups,
+        kind="diary" if study.is_diary else "survey", ref=f"survey:{run.id}", dedupe_key=f"survey.new:{run.id}",
+    )
     here = ctx.ct if ctx.in_group else ctx.t
     replies: list[Reply] = [_announcement(here, run, community)]
     if not ctx.in_group:
         replies.insert(0, Text(text=t._("Started and announced in {community}:", community=community.name)))
-    if asking.held_back:
+    if held_back:
         replies.append(
             Text(
                 text=t.n_(
                     "{n} member who talks to me one to one has had this week's asks already, so I did not message them; they see the survey with /survey.",
                     "{n} members who talk to me one to one have had this week's asks already, so I did not message them; they see the survey with /survey.",
-                    len(asking.held_back),
+                    held_back,
                 )
             )
         )

@@ -20,9 +20,10 @@ from localbot.privacy.core import DATA as CORE
 from localbot.privacy.model import STAND_IN, Expiry, MemberData, Subject
 from localbot.storage.db import rows
 from localbot.surveys.privacy import DATA as SURVEYS
+from localbot.tastings.privacy import DATA as TASTINGS
 
 #: Every feature's declaration; add yours here.
-FEATURES: list[MemberData] = [POLLS, SURVEYS, MAPS, CARE]
+FEATURES: list[MemberData] = [POLLS, SURVEYS, MAPS, TASTINGS, CARE]
 
 
 def declarations() -> list[MemberData]:

@@ -16,6 +16,7 @@ from localbot.maps import schema as maps_schema
 from localbot.polls import schema as polls_schema
 from localbot.storage import schema as core_schema
 from localbot.surveys import schema as surveys_schema
+from localbot.tastings import schema as tastings_schema
 
 MIGRATION_SETS: list[Migrations] = [
     core_schema.migrations,
@@ -23,6 +24,7 @@ MIGRATION_SETS: list[Migrations] = [
     asks_schema.migrations,
     surveys_schema.migrations,
     maps_schema.migrations,
+    tastings_schema.migrations,
     care_schema.migrations,
     # views over every feature's tables: last
     dashboard_schema.migrations,

@@ -52,30 +52,10 @@ def parse_window(text: str) -> Window:
 
 def window_bounds(day: date, window: Window, tz: tzinfo) -> tuple[datetime, datetime]:
     """The window of local calendar ``day`` as two UTC moments (the end on the next day if it crosses midnight)."""
-    start = _instant(day, window.start, tz)
+    start = datetime.combine(day, window.start, tzinfo=tz).astimezone(UTC)
     end_day = day + timedelta(days=1) if window.crosses_midnight else day
-    return start, _instant(end_day, window.end, tz)
-
-
-def _instant(day: date, wall: time, tz: tzinfo) -> datetime:
-    """The UTC moment a local wall-clock time names. A time the clocks skip (02:30 on the night they
-    spring forward) names the moment of the jump: the first at which the wall clock has passed it,
-    so a window ending at 02:01 that night ends at 02:00, when the clock shows 03:00."""
-    local = datetime.combine(day, wall, tzinfo=tz)
-    moment = local.astimezone(UTC)
-    if moment.astimezone(tz).replace(tzinfo=None) == local.replace(tzinfo=None):
-        return moment
-    # Skipped: read with the offset after the change it falls before the jump, with the one before
-    # the change after it; the jump is where the offset changes, found to the second.
-    low, high = local.replace(fold=1).astimezone(UTC), moment
-    offset = low.astimezone(tz).utcoffset()
-    while high - low > timedelta(seconds=1):
-        middle = low + (high - low) / 2
-        if middle.astimezone(tz).utcoffset() == offset:
-            low = middle
-        else:
-            high = middle
-    return low.replace(microsecond=0) + timedelta(seconds=1)  # clocks change on a whole second
+    end = datetime.combine(end_day, window.end, tzinfo=tz).astimezone(UTC)
+    return start, end
 
 
 def needed(prompts: int, min_gap: timedelta) -> timedelta:
@@ -148,12 +128,14 @@ def plan(
 
 
 def in_window(moment: datetime, window: Window, tz: tzinfo) -> bool:
-    """Whether ``moment`` lies inside the window of its local day (or of the day before, for a window
-    across midnight) as :func:`window_bounds` draws it: by the wall clock, and across a clock change
-    as the real time from the window's start to its end (the repeated hour of an autumn night counts
-    once, in order)."""
+    """Whether ``moment`` lies inside the window of its local day (or of the day before, for a
+    window across midnight), compared as real moments like :func:`window_bounds`: on the day the
+    clocks go forward, a window that ends in the skipped hour ends an hour later on the wall clock."""
     day = moment.astimezone(tz).date()
-    return any(start <= moment < end for start, end in (window_bounds(d, window, tz) for d in (day - timedelta(days=1), day)))
+    for start, end in (window_bounds(day - timedelta(days=1), window, tz), window_bounds(day, window, tz)):
+        if start <= moment < end:
+            return True
+    return False
 
 
 def clock_text(value: time) -> str:
