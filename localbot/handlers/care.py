@@ -4,6 +4,9 @@ Organisers write the community's rules (``/setrules``) and its welcome (``/setwe
 ``{name}`` and ``{community}``); everyone reads the rules with ``/rules``, and a newcomer gets them
 right after the welcome, whether they joined the group chat or sent ``JOIN`` on WhatsApp.
 
+Organisers also set the weekly ask budget (``/askbudget``), which polls, surveys and tastings
+keep to (:mod:`localbot.handlers.asking`).
+
 The digest: a recurring planning job runs every Sunday at 12:00 UTC and books, for each community,
 one digest job at the end of its week (Monday 09:00 in its time zone), so each community's digest
 is sent exactly once per week even across restarts. It goes privately to the organisers the bot
@@ -143,16 +146,24 @@ def cmd_askbudget(ctx: Context, cmd: Command) -> HandlerResult:
     wanted = cmd.args.strip()
     if not wanted:
         return Text(
-            text=t._(
-                "In {community} nobody is asked (to answer a poll or a survey) more than {budget} times in seven days. /askbudget NUMBER changes it.",
+            text=t.n_(
+                "In {community} nobody is asked to take part (a poll, a survey, a tasting) more than {n} time in seven days. /askbudget NUMBER changes it.",
+                "In {community} nobody is asked to take part (a poll, a survey, a tasting) more than {n} times in seven days. /askbudget NUMBER changes it.",
+                asks.weekly_budget(community),
                 community=community.name,
-                budget=asks.weekly_budget(community),
             )
         )
     if not wanted.isdigit() or not MIN_BUDGET <= int(wanted) <= MAX_BUDGET:
         raise HandlerError(t._("Please give a number of asks a week from {low} to {high}, for example /askbudget 5.", low=MIN_BUDGET, high=MAX_BUDGET))
     community_store.update_community_settings(ctx.db, community.id, ask_budget=int(wanted))
-    return Text(text=t._("From now on nobody in {community} is asked more than {budget} times in seven days.", community=community.name, budget=int(wanted)))
+    return Text(
+        text=t.n_(
+            "From now on nobody in {community} is asked more than {n} time in seven days.",
+            "From now on nobody in {community} is asked more than {n} times in seven days.",
+            int(wanted),
+            community=community.name,
+        )
+    )
 
 
 # --- the weekly digest -------------------------------------------------------------------------
