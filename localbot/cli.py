@@ -194,7 +194,7 @@ def db_purge(ctx: click.Context, older_than: str, dry_run: bool) -> None:
     settings = _settings(ctx)
     database = _existing_database(ctx, settings)
     now = SystemClock().now()
-    expiry = Expiry(before=now - period, secret=load_or_create_secret(settings.database), now=now)
+    expiry = Expiry(before=now - period, secret=load_or_create_secret(settings.database), now=now, base=Path(settings.database).resolve().parent)
     try:
         with database.atomic():
             done = registry.purge(database, expiry)

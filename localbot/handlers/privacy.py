@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 
 from localbot.community import store as community_store
 from localbot.community.model import Member, Role
@@ -37,7 +38,7 @@ def add_before_forget(name: str, fn: Callable[[Effects, Member], None]) -> None:
 
 
 def _subject(ctx: Context) -> Subject:
-    return Subject(ctx.member, ctx.core.secret, ctx.now)
+    return Subject(ctx.member, ctx.core.secret, ctx.now, base=Path(ctx.settings.database).resolve().parent)
 
 
 def _document(t: Translator, data: bytes, stamp: str) -> Document:
