@@ -406,7 +406,7 @@ class WhatsAppAdapter(Adapter):
         if row.get("platform_id") and len(parts) == 1:
             return Sent(row["platform_id"])  # a status callback told us the lost attempt went out
         last_error = row.get("last_error")
-        if self.window_open(item.chat_ref, member):
+        if self.window_open(item.chat_ref, member, unknown_since=item.created_at):
             try:
                 return await self._send(item, parts, last_error, template=False)
             except _WindowClosed:
@@ -423,11 +423,21 @@ class WhatsAppAdapter(Adapter):
         except _WindowClosed:
             return Undeliverable(f"Twilio refused the {item.purpose!r} template as outside the window")
 
-    def window_open(self, chat_ref: str, member: Member | None) -> bool:
-        """Free-form messages are allowed until 24 hours after the member's last message."""
-        if member is None or not member.last_inbound_at:
+    def window_open(self, chat_ref: str, member: Member | None, *, unknown_since: datetime | None = None) -> bool:
+        """Free-form messages are allowed until 24 hours after the member's last message.
+
+        A chat with no member behind it is one whose member was just forgotten (``/forgetme``): every
+        message ever queued for them went with them except the answer to that very message, so the
+        time it was queued (``unknown_since``) is when they last wrote.
+        """
+        if member is None:
+            if unknown_since is None:
+                return False
+            last = unknown_since
+        elif not member.last_inbound_at:
             return False
-        last = from_iso(member.last_inbound_at)
+        else:
+            last = from_iso(member.last_inbound_at)
         closed = self._closed.get(chat_ref)
         if closed is not None and closed >= last:
             return False

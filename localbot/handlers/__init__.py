@@ -17,6 +17,9 @@ FEATURES = (
     "localbot.handlers.surveys",
     "localbot.handlers.maps",
     "localbot.handlers.tastings",
+    "localbot.handlers.care",
+    "localbot.handlers.export",
+    "localbot.handlers.privacy",
 )
 
 

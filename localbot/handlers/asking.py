@@ -1,4 +1,4 @@
-"""Announcing something new to a whole community within the weekly ask budget (surveys, tastings).
+"""Announcing something new to a whole community within the weekly ask budget (polls, surveys, tastings).
 
 Two steps around creating the thing announced, in the same transaction (see
 :mod:`localbot.community.asks`): :func:`group_members_to_ask` first, which refuses the start when
@@ -42,7 +42,7 @@ def group_members_to_ask(ctx: Context, community: Community) -> list[int]:
     )
     if budget.fits_at is not None:
         message += " " + t._("It would fit from {when}.", when=t.datetime(budget.fits_at, community.tz))
-    raise HandlerError(message + " " + t._("Nothing was started."))
+    raise HandlerError(message + " " + t._("Nothing was started. Organisers can change the budget with /askbudget."))
 
 
 def announce(
@@ -54,9 +54,11 @@ def announce(
     kind: str,
     ref: str,
     dedupe_key: str,
+    purpose: str = "broadcast",
 ) -> int:
     """Post ``build(t)`` to every chat of the community but this one and record the asks; returns
-    how many members reached one to one were left out because of the budget."""
+    how many members reached one to one were left out because of the budget. ``purpose`` labels
+    the messages in the outbox (a new poll is ``poll``)."""
     asked = list(asked_in_groups)
     held_back = 0
     for recipient in ctx.recipients(community, exclude_chat=ctx.chat_ref):
@@ -70,7 +72,7 @@ def announce(
             build(recipient.t),
             member_id=recipient.member.id if recipient.member else None,
             community_id=community.id,
-            purpose="broadcast",
+            purpose=purpose,
             dedupe_key=dedupe_key,
         )
     asks.record(ctx.db, community.id, asked, kind=kind, ref=ref, now=ctx.now)

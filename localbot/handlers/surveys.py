@@ -28,8 +28,8 @@ from localbot import scheduler
 from localbot.community import store as community_store
 from localbot.community.model import Community, Member
 from localbot.events import ChoicePicked, Command, MediaRef
+from localbot.handlers import care, reports
 from localbot.handlers import conversation as conv
-from localbot.handlers import reports
 from localbot.handlers.asking import announce, group_members_to_ask
 from localbot.handlers.context import Context, Effects, HandlerError, JobContext
 from localbot.handlers.conversation import (
@@ -1069,6 +1069,32 @@ def _report(ctx: Effects, request: reports.ReportRequest, key: str) -> list[Repl
 REPORT_WORDS = frozenset({"survey", "surveys", "diary", "ankieta", "ankiety", "dzienniczek", "survei", "buku"})
 
 
+def _digest_lines(ctx: Effects, t: Translator, community: Community, start: datetime, end: datetime) -> list[str]:
+    """The organisers' weekly digest: each survey open during the week, with how many take part
+    and, for diaries, how many prompts were answered in time."""
+    lines: list[str] = []
+    members = len(community_store.active_members(ctx.db, community.id))
+    for run in reversed(store.runs(ctx.db, community.id)):
+        if run.created_at >= end or (run.closed_at is not None and run.closed_at < start):
+            continue
+        counts = store.prompt_counts(ctx.db, run.id).values()
+        taking_part = t._(
+            "{people} of {members} take part ({share})",
+            people=len(counts),
+            members=members,
+            share=t.percent(len(counts) / members if members else 0.0),
+        )
+        line = f"  #{run.number} {run.title} — {taking_part}"
+        sent = sum(c["sent"] for c in counts)
+        if run.is_diary and sent:
+            on_time = sum(c["on_time"] for c in counts)
+            line += " · " + t._("{answered} of {sent} prompts answered in time ({share})", answered=on_time, sent=sent, share=t.percent(on_time / sent))
+        elif not run.is_diary:
+            line += " · " + t.n_("{n} completed", "{n} completed", sum(c["completed"] for c in counts))
+        lines.append(line + " · " + (t._("open") if run.is_open else t._("closed")))
+    return ["📋 " + t._("Surveys this week:"), *lines] if lines else []
+
+
 def register(router: Router) -> None:
     router.command(
         "survey",
@@ -1093,3 +1119,4 @@ def register(router: Router) -> None:
     router.job("survey.diary_end")(job_diary_end)
     router.job("survey.close")(job_close)
     reports.add_provider(reports.ReportProvider("survey", REPORT_WORDS, _report_items, _report))
+    care.add_digest_section("surveys", _digest_lines)

@@ -31,8 +31,8 @@ from localbot import scheduler
 from localbot.community import store as community_store
 from localbot.community.model import Community, Member
 from localbot.events import ChoicePicked, Command
+from localbot.handlers import care, privacy, reports
 from localbot.handlers import conversation as conv
-from localbot.handlers import reports
 from localbot.handlers.asking import announce, group_members_to_ask
 from localbot.handlers.context import Context, Effects, HandlerError, JobContext
 from localbot.handlers.conversation import Answer, Conversation, Expect, Finish, Flow, Goto, Retry, Step
@@ -365,19 +365,32 @@ def _promote(ctx: Effects, tasting: store.Tasting, promoted: store.Participant, 
     )
 
 
+def _give_up(ctx: Effects, tasting: store.Tasting, participant: store.Participant, community: Community) -> None:
+    """Free a place (or a spot on the waiting list): its reminders go, the next in line moves up."""
+    promoted = store.cancel(ctx.db, participant, now=ctx.now)
+    scheduler.cancel_prefix(ctx.db, _jobs_prefix(participant))
+    if promoted is not None:
+        _promote(ctx, tasting, promoted, community)
+    _refresh(ctx, tasting, community)
+
+
+def _before_forget(ctx: Effects, member: Member) -> None:
+    """A member who asks to be forgotten gives up their places in open tastings first, so that the
+    waiting list moves up; a place already checked in stays (its answers count, unlinked)."""
+    for tasting, participant in store.memberships(ctx.db, member.id):
+        if not participant.checked_in:
+            _give_up(ctx, tasting, participant, _community_of(ctx, tasting))
+
+
 def cancel_place(ctx: Context, participant_id: int) -> list[Reply]:
     t = ctx.t
     tasting, participant, community = _own(ctx, participant_id)
     if participant.status == "cancelled":
         return [Text(text=t._("You have no place in this tasting now."))]
     try:
-        promoted = store.cancel(ctx.db, participant, now=ctx.now)
+        _give_up(ctx, tasting, participant, community)
     except TastingError as error:
         raise HandlerError(tasting_error(t, error)) from None
-    scheduler.cancel_prefix(ctx.db, _jobs_prefix(participant))
-    if promoted is not None:
-        _promote(ctx, tasting, promoted, community)
-    _refresh(ctx, tasting, community)
     if participant.waiting:
         return [Text(text=t._("You have left the waiting list of “{title}”.", title=tasting.definition.title.pick(t.language)))]
     return [Text(text=t._("Your place in “{title}” is cancelled. Thank you for letting us know!", title=tasting.definition.title.pick(t.language)))]
@@ -1563,6 +1576,26 @@ THANKS = Flow(
 REPORT_WORDS = frozenset({"tasting", "tastings", "degustacja", "degustacje", "degustacji", "uji", "rasa"})
 
 
+def _digest_lines(ctx: Effects, t: Translator, community: Community, start: datetime, end: datetime) -> list[str]:
+    """The organisers' weekly digest: each tasting open during the week, with its places."""
+    lines: list[str] = []
+    for tasting in reversed(store.tastings(ctx.db, community.id)):
+        if tasting.created_at >= end or (tasting.closed_at is not None and tasting.closed_at < start):
+            continue
+        places = sum(session.places for session in store.sessions(ctx.db, tasting.id) if not session.cancelled)
+        chat = [p for p in store.participants(ctx.db, tasting.id) if p.source == "chat"]
+        booked = [p for p in chat if p.booked]
+        figures = [
+            t._("{booked} of {places} places booked", booked=len(booked), places=places),
+            t.n_("{n} waiting", "{n} waiting", sum(1 for p in chat if p.waiting)),
+            t.n_("{n} checked in", "{n} checked in", sum(1 for p in booked if p.checked_in)),
+            t.n_("{n} answered", "{n} answered", sum(1 for p in booked if p.completed_at is not None)),
+        ]
+        state = t._("open") if tasting.is_open else t._("closed")
+        lines.append(f"  #{tasting.number} {tasting.definition.title.pick(t.language)} — {', '.join(figures)} · {state}")
+    return ["🍽 " + t._("Tastings this week:"), *lines] if lines else []
+
+
 def register(router: Router) -> None:
     section = "tastings"
     router.command(
@@ -1578,6 +1611,8 @@ def register(router: Router) -> None:
                      on_cancel=lambda ctx, c: Text(text=ctx.t._("All right: not checked in. An organiser can check you in at the table too."))))
     router.flow(NEW_TASTING)
     router.flow(THANKS)
+    care.add_digest_section("tastings", _digest_lines)
+    privacy.add_before_forget("tastings", _before_forget)
     router.job("tasting.remind")(job_remind)
     router.job("tasting.taste")(job_taste)
     reports.add_provider(reports.ReportProvider("tasting", REPORT_WORDS, _report_items, _report))

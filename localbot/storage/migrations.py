@@ -9,7 +9,9 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from localbot.care import schema as care_schema
 from localbot.community import asks as asks_schema
+from localbot.dashboard import schema as dashboard_schema
 from localbot.maps import schema as maps_schema
 from localbot.polls import schema as polls_schema
 from localbot.storage import schema as core_schema
@@ -23,6 +25,9 @@ MIGRATION_SETS: list[Migrations] = [
     surveys_schema.migrations,
     maps_schema.migrations,
     tastings_schema.migrations,
+    care_schema.migrations,
+    # views over every feature's tables: last
+    dashboard_schema.migrations,
 ]
 
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import sqlite_utils
 
-from localbot.clock import from_iso, iso
-from localbot.storage.db import one, rows, stream
+from localbot.clock import from_iso, iso, to_second
+from localbot.storage.db import export_filter, one, rows, stream
 from localbot.tastings.codes import blind_codes
 from localbot.tastings.definition import parse
 from localbot.tastings.design import Row, next_row, williams
@@ -534,19 +534,17 @@ EXPORT_COLUMNS = (
 _NUMERIC = ("liking", "jar.", "cata.", "preference", "rank")
 
 
+def _export_filter(community_id: int | None, since: datetime | None, tasting_id: int | None) -> tuple[str, list[Any]]:
+    where, params = export_filter("t.community_id", "a.answered_at", community_id, since)
+    if tasting_id is not None:
+        where += " AND t.id = ?"
+        params.append(tasting_id)
+    return where, params
+
+
 def export_rows(db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None, tasting_id: int | None = None) -> Iterator[dict[str, Any]]:
     """One row per answer, streamed; numbers as numbers (comments stay text), times in ISO 8601 UTC."""
-    where: list[str] = ["1 = 1"]
-    params: list[Any] = []
-    if community_id is not None:
-        where.append("t.community_id = ?")
-        params.append(community_id)
-    if tasting_id is not None:
-        where.append("t.id = ?")
-        params.append(tasting_id)
-    if since is not None:
-        where.append("a.answered_at >= ?")
-        params.append(iso(since))
+    where, params = _export_filter(community_id, since, tasting_id)
     sql = f"""SELECT p.label AS participant, s.number AS session, pr.name AS product, pr.code, a.position, a.question, a.value,
                      t.number AS tasting, t.name AS tasting_name, c.name AS community, a.source, a.answered_at
               FROM tasting_answers a
@@ -555,10 +553,22 @@ def export_rows(db: sqlite_utils.Database, *, community_id: int | None = None, s
               JOIN tasting_products pr ON pr.id = a.product_id
               JOIN tastings t ON t.id = p.tasting_id
               JOIN communities c ON c.id = t.community_id
-              WHERE {' AND '.join(where)}
+              WHERE {where}
               ORDER BY t.community_id, t.number, p.id, a.position, pr.position, a.id"""
     for record in stream(db, sql, params):
         if record["value"] is not None and record["question"].startswith(_NUMERIC):
             record["value"] = int(record["value"])
-        record["answered_at"] = from_iso(record["answered_at"]).strftime("%Y-%m-%dT%H:%M:%SZ")
+        record["answered_at"] = to_second(record["answered_at"])
         yield record
+
+
+def export_count(db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None, tasting_id: int | None = None) -> int:
+    """How many rows :func:`export_rows` will stream (for a progress bar)."""
+    where, params = _export_filter(community_id, since, tasting_id)
+    found = one(
+        db,
+        f"""SELECT COUNT(*) AS n FROM tasting_answers a JOIN tasting_participants p ON p.id = a.participant_id
+            JOIN tastings t ON t.id = p.tasting_id WHERE {where}""",
+        params,
+    )
+    return int(found["n"]) if found else 0
