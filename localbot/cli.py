@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import sys
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -173,6 +175,44 @@ def db_backup(ctx: click.Context, path: Path) -> None:
     click.echo(f"Backed up {settings.database} to {path} ({pages} pages).")
 
 
+@db.command("purge")
+@click.option("--older-than", "older_than", required=True, help="Retention period, e.g. 365d or 52w (at least one day).")
+@click.option("--dry-run", is_flag=True, help="Count what would go, change nothing.")
+@click.pass_context
+def db_purge(ctx: click.Context, older_than: str, dry_run: bool) -> None:
+    """Apply a retention period: forget members who left and were not seen since, anonymise older
+    answers (results stay the same), delete delivered messages and other traces older than that."""
+    from localbot.clock import SystemClock
+    from localbot.privacy import registry
+    from localbot.privacy.model import Expiry
+    from localbot.storage.secret import load_or_create_secret
+    from localbot.when import parse_duration
+
+    period = parse_duration(older_than)
+    if period is None or period < timedelta(days=1):
+        raise click.BadParameter("give a period of a day or more, such as 365d or 52w", param_hint="--older-than")
+    settings = _settings(ctx)
+    database = _existing_database(ctx, settings)
+    now = SystemClock().now()
+    expiry = Expiry(before=now - period, secret=load_or_create_secret(settings.database), now=now, base=Path(settings.database).resolve().parent)
+    try:
+        with database.atomic():
+            done = registry.purge(database, expiry)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    finally:
+        database.close()
+    click.echo(("Would purge" if dry_run else "Purged") + f" data older than {expiry.before:%Y-%m-%d %H:%M} UTC from {settings.database}:")
+    for name, count in done.items():
+        click.echo(f"  {name}: {count}")
+
+
+class _DryRun(Exception):
+    """Rolls a dry run's transaction back."""
+
+
 # --- exports -------------------------------------------------------------------------------------
 
 
@@ -188,27 +228,34 @@ def _since(value: str | None) -> datetime | None:
 
 @main.command()
 @click.argument("kind")
-@click.option("--format", "fmt", default="csv", show_default=True, help="csv or json; xlsx for some kinds (surveys).")
+@click.option("--format", "fmt", default="csv", show_default=True, help="csv, xlsx or json; geojson for points.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
 @click.option("--community", help="Only this community (by name).")
 @click.option("--since", help="Only rows from this date on (ISO 8601).")
 @click.pass_context
 def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community: str | None, since: str | None) -> None:
-    """Export KIND (polls, surveys) in long format for spreadsheets, R or map tools."""
+    """Export KIND (polls, surveys, points, tastings, members) in long format for spreadsheets, R or map tools.
+
+    Rows are streamed, so memory stays flat however large the export; on a terminal a progress bar
+    runs on standard error.
+    """
     from localbot.community import store as community_store
-    from localbot.export.kinds import KINDS
-    from localbot.export.writers import BINARY, WRITERS
+    from localbot.export.kinds import KINDS, write_export
+    from localbot.export.writers import BINARY
 
     spec = KINDS.get(kind)
     if spec is None:
         raise click.BadParameter(f"choose one of: {', '.join(sorted(KINDS))}", param_hint="KIND")
     fmt = fmt.lower()
-    if fmt not in spec.formats or fmt not in WRITERS:
+    if fmt not in spec.formats:
         raise click.BadParameter(f"{kind} can be exported as {', '.join(spec.formats)}", param_hint="--format")
-    binary = fmt in BINARY
-    if binary and out is None and sys.stdout.isatty():
+    if fmt in BINARY and out is None and sys.stdout.isatty():
         raise click.BadParameter(f"{fmt} is a binary format: write it to a file with --out", param_hint="--format")
+    starting = _since(since)
     database = _existing_database(ctx, _settings(ctx))
+    # Sorting a million rows must spill to a temporary file, not grow in memory as the bot's
+    # connection (temp_store=MEMORY) would let it.
+    database.execute("PRAGMA temp_store = FILE")
     try:
         community_id = None
         if community:
@@ -217,17 +264,53 @@ def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community:
                 click.echo(f"localbot: no community named {community!r}", err=True)
                 ctx.exit(1)
             community_id = found.id
-        rows = spec.rows(database, community_id=community_id, since=_since(since))
-        if out is None:
-            count = WRITERS[fmt](rows, spec.columns, sys.stdout.buffer if binary else sys.stdout)
-        else:
-            tmp = out.with_name(out.name + ".part")
-            with tmp.open("wb") if binary else tmp.open("w", encoding="utf-8", newline="") as handle:
-                count = WRITERS[fmt](rows, spec.columns, handle)
-            tmp.replace(out)
-            click.echo(f"Wrote {count} row(s) to {out}.", err=True)
+        with _progress(spec.count(database, community_id=community_id, since=starting) if spec.count else None, kind) as step:
+            if out is None:
+                count = write_export(database, spec, fmt, sys.stdout.buffer, community_id=community_id, since=starting, on_row=step)
+                sys.stdout.flush()
+            else:
+                tmp = out.with_name(out.name + ".part")
+                with tmp.open("wb") as handle:
+                    count = write_export(database, spec, fmt, handle, community_id=community_id, since=starting, on_row=step)
+                tmp.replace(out)
     finally:
         database.close()
+    if out is not None:
+        click.echo(f"Wrote {count} row(s) to {out}.", err=True)
+
+
+@contextlib.contextmanager
+def _progress(total: int | None, label: str) -> Iterator[Callable[[], None] | None]:
+    """A progress bar on standard error while rows are written, only when that is a terminal."""
+    if not total or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=total, label=f"Exporting {label}", file=sys.stderr, update_min_steps=max(1, total // 200)) as bar:
+        yield lambda: bar.update(1)
+
+
+# --- dashboard -----------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Where to listen; 0.0.0.0 lets other machines in.")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="The port to listen on.")
+@click.pass_context
+def dashboard(ctx: click.Context, host: str, port: int) -> None:
+    """Browse the database read-only in Datasette: members, polls, surveys, pickup points on a map.
+
+    Needs the optional extra: pip install 'localbot[dashboard]'. Like every command it first brings
+    the schema up to date (which also creates the dashboard's views); then it only reads.
+    """
+    from localbot.dashboard import app
+
+    settings = _settings(ctx)
+    _existing_database(ctx, settings).close()
+    try:
+        app.serve(Path(settings.database), host=host, port=port)
+    except app.NotInstalled as exc:
+        click.echo(f"localbot: {exc}", err=True)
+        ctx.exit(1)
 
 
 # --- translations (for developers) -----------------------------------------------------------------
@@ -304,13 +387,18 @@ def survey_report(ctx: click.Context, name: str, fmt: str, out: Path | None, com
         rendered = render(database, run, fmt=fmt, language=language, out=out)
     finally:
         database.close()
+    hand_out(rendered.content, out, rendered.charts.values())
+
+
+def hand_out(content: str, out: Path | None, written: Iterable[Path] = ()) -> None:
+    """Print a report, or write it to ``out`` (whole or not at all) and say what was written."""
     if out is None:
-        click.echo(rendered.content, nl=False)
+        click.echo(content, nl=False)
         return
     tmp = out.with_name(out.name + ".part")
-    tmp.write_text(rendered.content, encoding="utf-8")
+    tmp.write_text(content, encoding="utf-8")
     tmp.replace(out)
-    click.echo(f"Wrote {out}" + "".join(f", {path}" for path in rendered.charts.values()) + ".", err=True)
+    click.echo(f"Wrote {out}" + "".join(f", {path}" for path in written) + ".", err=True)
 
 
 # --- pickup points ---------------------------------------------------------------------------------
@@ -318,3 +406,10 @@ def survey_report(ctx: click.Context, name: str, fmt: str, out: Path | None, com
 from localbot.maps.cli import points  # noqa: E402  (the group's commands import what they need lazily)
 
 main.add_command(points)
+
+
+# --- tastings --------------------------------------------------------------------------------------
+
+from localbot.tastings.cli import tasting  # noqa: E402  (the group's commands import what they need lazily)
+
+main.add_command(tasting)

@@ -88,6 +88,12 @@ def from_iso(text: str) -> datetime:
     return moment.astimezone(UTC)
 
 
+def to_second(text: str | None) -> str:
+    """A stored timestamp as ISO 8601 UTC to the second (``2026-11-21T10:00:00Z``), the form R,
+    pandas and spreadsheets all read; empty when there is none. Exports use it."""
+    return from_iso(text).strftime("%Y-%m-%dT%H:%M:%SZ") if text else ""
+
+
 def monotonic() -> float:
     """Monotonic seconds, for measuring intervals that must not jump with the wall clock."""
     return time.monotonic()

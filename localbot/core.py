@@ -99,6 +99,7 @@ class Core:
         self._wake_jobs = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
+        self._recurring_armed = False
         self.delivery_concurrency = 8
         #: Delivery outcomes the database could not take yet (see :meth:`_record`).
         self._unrecorded: list[Callable[[], Any]] = []
@@ -383,6 +384,8 @@ class Core:
 
     async def run_due_jobs(self, limit: int = 100) -> int:
         """Run every job that is due now; returns how many ran."""
+        if not self._recurring_armed:
+            self._arm_recurring()
         ran = 0
         for job in scheduler.claim_due(self.db, self.clock.now(), limit):
             await self._run_job(job)
@@ -401,6 +404,14 @@ class Core:
             total += ran
         return total
 
+    def _arm_recurring(self) -> None:
+        """Once per process: every recurring job kind has its job waiting (see :meth:`Router.job`)."""
+        now = self.clock.now()
+        with self.db.atomic():
+            for kind, repeat in self.router.recurring.items():
+                scheduler.arm(self.db, kind, repeat(now), now=now)
+        self._recurring_armed = True
+
     async def _run_job(self, job: scheduler.Job) -> None:
         handler = self.router.jobs.get(job.kind)
         lookups: dict[Hashable, Any] = {}
@@ -411,16 +422,26 @@ class Core:
                         raise LookupError(f"no handler for job kind {job.kind!r}")
                     handler(JobContext(self, LookupView(lookups)), job)
                     scheduler.finish(self.db, job.id, self.clock.now())
+                    self._repeat(job)
                 return
             except Prefetch as wanted:
                 lookups[wanted.key] = await _fetch(wanted)
             except Exception as exc:
                 log.exception("job %s (%s) failed", job.id, job.kind)
-                with self.db.atomic():
-                    scheduler.fail(self.db, job, f"{type(exc).__name__}: {exc}", self.clock.now())
+                self._failed(job, f"{type(exc).__name__}: {exc}")
                 return
+        self._failed(job, "too many lookups")
+
+    def _failed(self, job: scheduler.Job, error: str) -> None:
         with self.db.atomic():
-            scheduler.fail(self.db, job, "too many lookups", self.clock.now())
+            if not scheduler.fail(self.db, job, error, self.clock.now()):
+                self._repeat(job)  # a recurring job that gave up this time still runs next time
+
+    def _repeat(self, job: scheduler.Job) -> None:
+        repeat = self.router.recurring.get(job.kind)
+        if repeat is not None:
+            now = self.clock.now()
+            scheduler.arm(self.db, job.kind, repeat(now), now=now)
 
     # --- outbox delivery -----------------------------------------------------------------------
 

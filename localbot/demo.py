@@ -1,4 +1,9 @@
-"""``localbot demo``: a short scripted walk-through in the console, leaving a database to look at."""
+"""``localbot demo``: a short scripted walk-through in the console, leaving a database to look at.
+
+It shows a poll with a deadline in three languages, an anonymous multiple-choice poll, a pickup
+point added by its organiser and found by a member who shares a location, and the studies an
+organiser can start (from ``config/surveys`` when run in a checkout).
+"""
 
 from __future__ import annotations
 
@@ -28,4 +33,17 @@ SCRIPT = """\
 3
 :as anna
 /close
+/addpoint Kiosk by the bus stop
+:private
+:loc 52.2297 21.0122
+Mon-Fri 7:00-19:00, Sat 8:00-14:00
+Newspapers and parcels
+:as dorota
+:private
+:loc 52.2310 21.0100
+1
+:as anna
+:group
+/points
+/survey list
 """

@@ -20,6 +20,8 @@ from localbot.clock import from_iso, iso
 from localbot.storage.db import one, rows
 
 MAX_ATTEMPTS = 5
+#: Dedupe keys of recurring jobs (see :func:`arm`).
+RECURRING = "every:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,18 @@ def schedule(
         [kind, body, iso(due_at), dedupe_key, community_id, iso(now)],
     )
     return int(cursor.lastrowid or 0)
+
+
+def arm(db: sqlite_utils.Database, kind: str, due_at: datetime, *, now: datetime) -> None:
+    """Make sure the one job of a recurring ``kind`` is waiting to run; a run that failed for good,
+    or a cancelled one, is brought back for ``due_at``. A pending or running job is left alone."""
+    db.execute(
+        """INSERT INTO jobs (kind, due_at, dedupe_key, created_at) VALUES (?, ?, ?, ?)
+           ON CONFLICT (dedupe_key) DO UPDATE SET state = 'pending', due_at = excluded.due_at, attempts = 0,
+               last_error = NULL, finished_at = NULL
+           WHERE jobs.state IN ('done', 'failed', 'cancelled')""",
+        [kind, iso(due_at), RECURRING + kind, iso(now)],
+    )
 
 
 def cancel(db: sqlite_utils.Database, dedupe_key: str) -> bool:

@@ -131,7 +131,8 @@ class Harness:
 
 
 def texts(replies: Iterable[Reply]) -> str:
-    return "\n".join(text_of(r) for r in replies)
+    """The replies' texts, one per line; a picture without a caption adds nothing."""
+    return "\n".join(text for text in map(text_of, replies) if text)
 
 
 def only(replies: list[Reply]) -> Reply:

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from localbot.polls import store
-from localbot.replies import Edit, Text
+from localbot.replies import Edit, Picture, Text
 from tests.helpers import Harness, ack, choices, only, texts
 
 
@@ -98,8 +98,9 @@ async def test_deadline_closes_through_the_scheduler_and_reports_back(bot: Harne
     assert await bot.wait(timedelta(hours=1, minutes=1)) == 1
     delivered = await bot.outbox()
     final = [o for o in delivered if o.purpose == "results"]
-    assert len(final) == 1 and final[0].chat_ref == "console:group"
+    assert [o.chat_ref for o in final] == ["console:group", "console:group"]  # the text, then its chart
     assert "Poll #1 is closed" in final[0].reply.text and "Most chosen: Soup" in final[0].reply.text
+    assert isinstance(final[1].reply, Picture) and final[1].reply.data.startswith(b"\x89PNG")
     assert texts(await bot.send("/close")) == "There is no open poll to close."
 
 

@@ -122,3 +122,39 @@ async def test_background_loop_runs_jobs_on_the_real_clock(settings: Settings, d
     finally:
         await core.stop()
     assert log == ["tick"]
+
+
+async def test_a_recurring_job_is_always_waiting_even_after_failing_for_good(settings: Settings, db, clock: ManualClock) -> None:  # type: ignore[no-untyped-def]
+    router = build_router()
+    runs: list[str] = []
+    failures = {"left": 0}
+
+    @router.job("test.tick", repeat=lambda now: now + timedelta(hours=1))
+    def tick(ctx: JobContext, job: scheduler.Job) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("flaky")
+        runs.append(job.due_at.isoformat())
+
+    core = Core(settings, db, clock=clock, router=router)
+    assert await core.run_due_jobs() == 0  # armed, due an hour from now
+    [armed] = scheduler.pending_jobs(db, "test.tick")
+    assert armed.due_at == clock.now() + timedelta(hours=1)
+    clock.advance(timedelta(hours=1))
+    assert await core.run_due_jobs() == 1 and len(runs) == 1
+    [again] = scheduler.pending_jobs(db, "test.tick")
+    assert again.id == armed.id and again.due_at == clock.now() + timedelta(hours=1)
+
+    failures["left"] = scheduler.MAX_ATTEMPTS
+    for _ in range(scheduler.MAX_ATTEMPTS):
+        clock.advance(timedelta(hours=1))
+        await core.run_due_jobs()
+    assert len(runs) == 1
+    [revived] = scheduler.pending_jobs(db, "test.tick")  # gave up this run, not the next one
+    assert revived.due_at > clock.now()
+    clock.advance(timedelta(hours=2))
+    assert await core.run_due_jobs() == 1 and len(runs) == 2
+
+    restarted = Core(settings, db, clock=clock, router=router)
+    await restarted.run_due_jobs()
+    assert db.execute("SELECT COUNT(*) FROM jobs WHERE kind = 'test.tick'").fetchone()[0] == 1

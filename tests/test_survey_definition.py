@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from localbot.surveys.definition import StudyError, field_name, load, parse
-from localbot.surveys.locate import key_lines, line_of
+from localbot.surveys.definition import StudyError, load, parse
 from localbot.surveys.model import Kind, Mode, Op
+from localbot.tomlfile import field_name, key_lines, line_of
 from tests.survey_helpers import EXAMPLES
 from tests.test_console import localbot
 

@@ -232,7 +232,7 @@ async def test_command_line_report_and_exports(bot: Harness, studies: Path, tmp_
 
     as_json = json.loads(localbot("--db", db, "export", "surveys", "--format", "json", "--community", "Sunny Estate", cwd=tmp_path).stdout)
     assert len(as_json) == 60 and as_json[0]["survey"] == "coffee-habits"
-    assert localbot("--db", db, "export", "polls", "--format", "xlsx", "--out", "p.xlsx", cwd=tmp_path).returncode == 2  # not (yet) for polls
+    assert localbot("--db", db, "export", "surveys", "--format", "geojson", "--out", "p.geojson", cwd=tmp_path).returncode == 2  # no places
 
 
 def test_the_xlsx_writer_streams_and_neutralises() -> None:

@@ -107,6 +107,17 @@ OUTSIDE_WINDOW = 63016
 
 MAX_BODY = DEFAULT_CAPABILITIES["whatsapp"].max_text
 QUICK_REPLY_BODY = 1024
+#: The documents WhatsApp delivers as files (Twilio's accepted media types); other files go as a link.
+WHATSAPP_DOCUMENTS = frozenset({
+    "application/pdf",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "text/vcard",
+})
 QUICK_REPLY_TITLE = 20
 #: Template variables: one line (WhatsApp refuses new lines and long runs of spaces in them), short.
 TEMPLATE_TEXT = 900
@@ -422,7 +433,7 @@ class WhatsAppAdapter(Adapter):
         if row.get("platform_id") and len(parts) == 1:
             return Sent(row["platform_id"])  # a status callback told us the lost attempt went out
         last_error = row.get("last_error")
-        if self.window_open(item.chat_ref, member):
+        if self.window_open(item.chat_ref, member, unknown_since=item.created_at):
             try:
                 return await self._send(item, parts, last_error, template=False)
             except _WindowClosed:
@@ -439,11 +450,21 @@ class WhatsAppAdapter(Adapter):
         except _WindowClosed:
             return Undeliverable(f"Twilio refused the {item.purpose!r} template as outside the window")
 
-    def window_open(self, chat_ref: str, member: Member | None) -> bool:
-        """Free-form messages are allowed until 24 hours after the member's last message."""
-        if member is None or not member.last_inbound_at:
+    def window_open(self, chat_ref: str, member: Member | None, *, unknown_since: datetime | None = None) -> bool:
+        """Free-form messages are allowed until 24 hours after the member's last message.
+
+        A chat with no member behind it is one whose member was just forgotten (``/forgetme``): every
+        message ever queued for them went with them except the answer to that very message, so the
+        time it was queued (``unknown_since``) is when they last wrote.
+        """
+        if member is None:
+            if unknown_since is None:
+                return False
+            last = unknown_since
+        elif not member.last_inbound_at:
             return False
-        last = from_iso(member.last_inbound_at)
+        else:
+            last = from_iso(member.last_inbound_at)
         closed = self._closed.get(chat_ref)
         if closed is not None and closed >= last:
             return False
@@ -529,6 +550,10 @@ class WhatsAppAdapter(Adapter):
             label = (reply.address or reply.title or "").replace("|", "/")
             body = reply.title or reply.address or "📍"
             return [Part({"body": body, "persistent_action": [f"geo:{reply.latitude:.6f},{reply.longitude:.6f}|{label}"]}, body)]
+        if isinstance(reply, Document) and reply.mime_type not in WHATSAPP_DOCUMENTS:
+            # WhatsApp refuses other files (a calendar file, a CSV): send a link the phone can open.
+            body = "\n".join(part for part in (reply.caption, self.media.publish(reply.data, reply.filename)) if part)[:MAX_BODY]
+            return [Part({"body": body}, body)]
         if isinstance(reply, (Picture, Document)):
             fields: dict[str, Any] = {"media_url": [self.media.publish(reply.data, reply.filename)]}
             if reply.caption:

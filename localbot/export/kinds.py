@@ -1,20 +1,31 @@
-"""What ``localbot export KIND`` can export: each kind names its columns and a row iterator.
+"""What can be exported: each kind names its columns, a row iterator and the formats it offers.
 
-Features add their kinds here; the command, the file handling and the formats are shared.
+``localbot export KIND`` and the organisers' ``/export KIND`` in the chat both read this registry,
+so a feature adds one :class:`ExportKind` to :data:`KINDS` and gets both, in every format it lists.
+Rows are streamed (``rows`` yields dicts); ``count``, when given, lets a terminal show a progress bar.
+A kind's ``rows`` must keep anonymous data anonymous: the export is the organiser's copy of the data.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 import sqlite_utils
 
+from localbot.community import export as member_export
+from localbot.export.writers import BINARY, WRITERS
+from localbot.i18n import N_
 from localbot.maps import store as point_store
 from localbot.polls import store as poll_store
 from localbot.surveys import store as survey_store
+from localbot.tastings import store as tasting_store
+
+#: Every kind offers these; kinds with coordinates add ``geojson``.
+TABLE_FORMATS = ("csv", "xlsx", "json")
 
 
 @dataclass(frozen=True)
@@ -23,19 +34,52 @@ class ExportKind:
     columns: tuple[str, ...]
     #: ``rows(db, community_id=…, since=…)`` streams dicts with (at least) ``columns``.
     rows: Callable[..., Iterator[dict[str, Any]]]
-    formats: tuple[str, ...] = ("csv", "json")
-
-
-def _poll_rows(db: sqlite_utils.Database, *, community_id: int | None, since: datetime | None) -> Iterator[dict[str, Any]]:
-    return poll_store.export_rows(db, community_id=community_id, since=since)
-
-
-def _survey_rows(db: sqlite_utils.Database, *, community_id: int | None, since: datetime | None) -> Iterator[dict[str, Any]]:
-    return survey_store.export_rows(db, community_id=community_id, since=since)
+    formats: tuple[str, ...] = TABLE_FORMATS
+    #: ``count(db, community_id=…, since=…)``: how many rows ``rows`` will yield (for progress).
+    count: Callable[..., int] | None = None
+    #: What it holds, for the chat (marked with ``N_``, translated when shown).
+    label: str = ""
 
 
 KINDS: dict[str, ExportKind] = {
-    "polls": ExportKind("polls", poll_store.EXPORT_COLUMNS, _poll_rows),
-    "surveys": ExportKind("surveys", survey_store.EXPORT_COLUMNS, _survey_rows, formats=("csv", "xlsx", "json")),
-    "points": ExportKind("points", point_store.EXPORT_COLUMNS, point_store.export_rows, formats=("csv", "xlsx", "json", "geojson")),
+    "polls": ExportKind(
+        "polls", poll_store.EXPORT_COLUMNS, poll_store.export_rows, count=poll_store.export_count, label=N_("Poll votes")
+    ),
+    "surveys": ExportKind(
+        "surveys", survey_store.EXPORT_COLUMNS, survey_store.export_rows, count=survey_store.export_count, label=N_("Survey answers")
+    ),
+    "points": ExportKind(
+        "points", point_store.EXPORT_COLUMNS, point_store.export_rows, formats=(*TABLE_FORMATS, "geojson"), label=N_("Pickup points")
+    ),
+    "tastings": ExportKind(
+        "tastings", tasting_store.EXPORT_COLUMNS, tasting_store.export_rows, count=tasting_store.export_count, label=N_("Tasting answers")
+    ),
+    "members": ExportKind(
+        "members", member_export.EXPORT_COLUMNS, member_export.export_rows, count=member_export.export_count, label=N_("Members")
+    ),
 }
+
+
+def write_export(
+    db: sqlite_utils.Database,
+    kind: ExportKind,
+    fmt: str,
+    out: BinaryIO,
+    *,
+    community_id: int | None = None,
+    since: datetime | None = None,
+    on_row: Callable[[], None] | None = None,
+) -> int:
+    """Stream ``kind`` as ``fmt`` into the binary stream ``out`` (text formats as UTF-8); returns
+    the number of rows written. The caller owns ``out``."""
+    if fmt not in kind.formats or fmt not in WRITERS:
+        raise ValueError(f"{kind.name} cannot be exported as {fmt}")
+    rows = kind.rows(db, community_id=community_id, since=since)
+    if fmt in BINARY:
+        return WRITERS[fmt](rows, kind.columns, out, on_row=on_row)
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    try:
+        return WRITERS[fmt](rows, kind.columns, text, on_row=on_row)
+    finally:
+        text.flush()
+        text.detach()

@@ -5,7 +5,8 @@ are. Text that a spreadsheet would run as a formula (starting with ``=``, ``+``,
 or a carriage return) is prefixed with an apostrophe in CSV and XLSX: a member's answer must never
 execute in the organiser's Excel (OWASP "CSV injection"). XLSX is written with openpyxl's
 write-only workbook, which streams rows to a temporary file instead of keeping a sheet in memory;
-it is the one binary format (:data:`BINARY`), so its writer takes a binary stream.
+it is the one binary format (:data:`BINARY`), so its writer takes a binary stream. GeoJSON is for
+map tools (uMap, QGIS).
 """
 
 from __future__ import annotations
@@ -19,6 +20,14 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+#: How each format is announced to a messenger (the format's name is also its file extension).
+MIME_TYPES = {
+    "csv": "text/csv",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": "application/geo+json",
+}
 
 
 def neutralise(value: Any) -> Any:
@@ -34,7 +43,8 @@ def write_csv(
     *,
     on_row: Callable[[], None] | None = None,
 ) -> int:
-    writer = csv.writer(out, lineterminator="\n")
+    # CRLF as RFC 4180 says: the csv module then quotes any field holding a CR or an LF.
+    writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     count = 0
     for row in rows:

@@ -16,6 +16,10 @@ FEATURES = (
     "localbot.handlers.reports",
     "localbot.handlers.surveys",
     "localbot.handlers.maps",
+    "localbot.handlers.tastings",
+    "localbot.handlers.care",
+    "localbot.handlers.export",
+    "localbot.handlers.privacy",
 )
 
 

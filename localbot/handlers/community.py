@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from localbot.care import texts
 from localbot.community import store as community_store
+from localbot.community.model import Community
 from localbot.events import ChoicePicked, Command, Event
 from localbot.handlers import conversation as conv
 from localbot.handlers.context import Context
@@ -122,20 +124,20 @@ def cmd_cancel(ctx: Context, cmd: Command) -> HandlerResult:
     return Text(text=ctx.t._("Cancelled. Nothing was saved from that conversation."))
 
 
+def default_welcome(t: Translator, community: Community, name: str) -> str:
+    """The welcome a newcomer reads unless the organisers wrote their own (``/setwelcome``)."""
+    return t._(
+        "Welcome to {community}, {name}! I'm the group's helper bot: polls, tastings, pickup points. Send /help to see more.",
+        community=community.name,
+        name=name,
+    )
+
+
 def on_join(ctx: Context, event: Event) -> HandlerResult:
     if ctx.community is None or not ctx.in_group:
         return None
-    t = ctx.ct
-    custom = ctx.community.settings.get("welcome")
-    if custom:
-        return Text(text=str(custom).replace("{name}", ctx.member.display_name))
-    return Text(
-        text=t._(
-            "Welcome to {community}, {name}! I'm the group's helper bot: polls, tastings, pickup points. Send /help to see more.",
-            community=ctx.community.name,
-            name=ctx.member.display_name,
-        )
-    )
+    name = ctx.member.display_name
+    return Text(text=texts.welcome(ctx.community, name) or default_welcome(ctx.ct, ctx.community, name))
 
 
 def register(router: Router) -> None:

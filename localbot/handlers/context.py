@@ -115,6 +115,18 @@ class Effects:
     def community_t(self, community: Community) -> Translator:
         return translator(community.language)
 
+    def known_organisers(self, community: Community) -> list[Member]:
+        """Who organises ``community`` as far as the bot knows without asking a messenger: the
+        members who hold the role, and those of ``LOCALBOT_ORGANISERS`` who belong to it (group
+        admins are found only by asking, member by member: see :meth:`Context.is_organiser`)."""
+        ids = set(community_store.organiser_ids(self.db, community.id))
+        for ref in self.settings.organisers:
+            member = community_store.member_by_ref(self.db, ref)
+            if member is not None and community_store.role_of(self.db, community.id, member.id) is not None:
+                ids.add(member.id)
+        found = (community_store.get_member(self.db, member_id) for member_id in sorted(ids))
+        return [member for member in found if member is not None]
+
     # --- effects on other chats ----------------------------------------------------------------
 
     def send(

@@ -18,10 +18,12 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from localbot import scheduler
+from localbot.care import texts
 from localbot.community import invite
 from localbot.community import store as community_store
 from localbot.community.model import ChannelKind, Community, Member, Role
 from localbot.events import ChoicePicked, Command, Message
+from localbot.handlers.care import rules_text
 from localbot.handlers.context import Context, HandlerError, JobContext
 from localbot.handlers.router import HandlerResult, Router, Where
 from localbot.i18n import N_, Translator
@@ -83,6 +85,9 @@ def join(ctx: Context, typed: str) -> HandlerResult:
         raise HandlerError(t._("There is no community with the code {code}. Please check it with your organiser.", code=code))
     joined = invite.join(ctx.db, ctx.member, community, now=ctx.now)
     lines = [_welcome(t, ctx.member, joined)]
+    rules = rules_text(t, community) if joined.new else None
+    if rules:
+        lines.append(rules)
     others = [c.name for c in community_store.communities_of(ctx.db, ctx.member.id) if c.id != community.id]
     if others:
         lines.append(t._("You are also in {communities}. Send /communities to switch.", communities=", ".join(others)))
@@ -93,9 +98,9 @@ def _welcome(t: Translator, member: Member, joined: invite.Joined) -> str:
     community = joined.community
     if not joined.new:
         return t._("You are already in {community}; it is now your current community.", community=community.name)
-    custom = community.settings.get("welcome")
+    custom = texts.welcome(community, member.display_name)
     if custom:
-        return str(custom).replace("{name}", member.display_name)
+        return custom
     if joined.via_group:
         return t._(
             "Welcome to {community}! Its polls and news are posted in its group chat: ask your organiser to add you there. Send /help to see what I can do here.",
@@ -269,7 +274,7 @@ def job_unreached(ctx: JobContext, job: Job) -> None:
         return Text(text=unreached_text(t, community, messenger, purpose, skipped, total))
 
     dedupe = f"unreached:{community.id}:{purpose}:{batch}:{messenger}:{skipped}"
-    organisers = _organisers(ctx, community)
+    organisers = ctx.known_organisers(community)
     for member in organisers:
         ctx.send_to_member(member, build, community=community, dedupe_key=dedupe)
     if not organisers:  # nobody holds the role: the group chats are where organisers read
@@ -296,16 +301,6 @@ def unreached_text(t: Translator, community: Community, messenger: str, purpose:
         purpose=purpose,
     )
     return f"{first}\n{why}"
-
-
-def _organisers(ctx: JobContext, community: Community) -> list[Member]:
-    ids = set(community_store.organiser_ids(ctx.db, community.id))
-    for ref in ctx.settings.organisers:
-        member = community_store.member_by_ref(ctx.db, ref)
-        if member is not None and community_store.role_of(ctx.db, community.id, member.id) is not None:
-            ids.add(member.id)
-    found = (community_store.get_member(ctx.db, member_id) for member_id in sorted(ids))
-    return [member for member in found if member is not None]
 
 
 def register(router: Router) -> None:

@@ -16,6 +16,8 @@ from localbot.community import store as community_store
 from localbot.community.model import Community
 from localbot.events import ChoicePicked, Command
 from localbot.handlers import conversation as conv
+from localbot.handlers import reports
+from localbot.handlers.asking import announce, group_members_to_ask
 from localbot.handlers.context import Context, Effects, HandlerError, JobContext
 from localbot.handlers.conversation import (
     Answer,
@@ -30,6 +32,7 @@ from localbot.handlers.conversation import (
 from localbot.handlers.router import HandlerResult, Router
 from localbot.i18n import N_, Translator
 from localbot.polls import store
+from localbot.polls.charts import poll_chart
 from localbot.polls.model import (
     MAX_OPTIONS,
     MIN_OPTIONS,
@@ -41,7 +44,7 @@ from localbot.polls.model import (
     check_question,
 )
 from localbot.polls.parse import parse_poll_args
-from localbot.replies import Ack, Choices, Edit, Option, Reply, Text
+from localbot.replies import Ack, Choices, Edit, Option, Picture, Reply, Text
 from localbot.scheduler import Job
 from localbot.text import whole_number
 from localbot.when import WhenError, parse_deadline
@@ -172,15 +175,33 @@ def poll_choices(t: Translator, poll: Poll, community: Community) -> Choices:
 
 
 def publish(ctx: Context, community: Community, spec: PollSpec) -> list[Reply]:
-    """Create the poll, show it here, announce it in every other chat and arm its deadline."""
+    """Create the poll, show it here, announce it in every other chat and arm its deadline.
+
+    A poll is an ask: it is refused if it would ask a group member more often than the community's
+    weekly budget, and members reached one to one who had their asks are not messaged."""
+    in_groups = group_members_to_ask(ctx, community)
     poll = store.create_poll(
         ctx.db, community_id=community.id, spec=spec, created_by=ctx.member.id, origin_chat_ref=ctx.chat_ref, now=ctx.now
     )
     if poll.closes_at is not None:
         ctx.schedule("poll.close", poll.closes_at, {"poll_id": poll.id}, dedupe_key=f"poll.close:{poll.id}", community_id=community.id)
     here_t = ctx.ct if ctx.in_group else ctx.t
-    ctx.broadcast(community, lambda t: [poll_choices(t, poll, community)], exclude_chat=ctx.chat_ref, purpose="poll", dedupe_key=f"poll.new:{poll.id}")
-    return [poll_choices(here_t, poll, community)]
+    held_back = announce(
+        ctx, community, lambda t: poll_choices(t, poll, community), asked_in_groups=in_groups,
+        kind="poll", ref=f"poll:{poll.id}", dedupe_key=f"poll.new:{poll.id}", purpose="poll",
+    )
+    replies: list[Reply] = [poll_choices(here_t, poll, community)]
+    if held_back:
+        replies.append(
+            Text(
+                text=ctx.t.n_(
+                    "{n} member who talks to me one to one has had this week's asks already, so I did not message them; they see the poll with /polls.",
+                    "{n} members who talk to me one to one have had this week's asks already, so I did not message them; they see the poll with /polls.",
+                    held_back,
+                )
+            )
+        )
+    return replies
 
 
 def cmd_poll(ctx: Context, cmd: Command) -> HandlerResult:
@@ -267,11 +288,18 @@ def _poll_from_args(ctx: Context, community: Community, args: str, *, open_only:
     return poll
 
 
+def chart(t: Translator, tally: Tally) -> list[Reply]:
+    """The result as a bar chart, when anyone has voted."""
+    png = poll_chart(t, tally)
+    return [Picture(data=png, filename=f"poll-{tally.poll.number}.png")] if png else []
+
+
 def cmd_results(ctx: Context, cmd: Command) -> HandlerResult:
     community = ctx.require_community()
     poll = _poll_from_args(ctx, community, cmd.args, open_only=False)
     t = ctx.ct if ctx.in_group else ctx.t
-    return Text(text=results_text(t, store.tally(ctx.db, poll), community))
+    tally = store.tally(ctx.db, poll)
+    return [Text(text=results_text(t, tally, community)), *chart(t, tally)]
 
 
 def close(ctx: Effects, poll: Poll, community: Community, *, closed_by: int | None, exclude_chat: str | None) -> Tally | None:
@@ -290,6 +318,12 @@ def close(ctx: Effects, poll: Poll, community: Community, *, closed_by: int | No
         purpose="results",
         dedupe_key=f"poll.closed:{poll.id}",
     )
+    # The chart goes to group chats, where one picture serves everyone; members one to one have the
+    # text's bars and can ask /results for the picture.
+    for recipient in ctx.recipients(community, exclude_chat=exclude_chat):
+        if recipient.member is None:
+            replies = chart(recipient.t, tally)
+            ctx.send(recipient.chat_ref, *replies, community_id=community.id, purpose="results", dedupe_key=f"poll.chart:{poll.id}")
     return tally
 
 
@@ -301,7 +335,8 @@ def cmd_close(ctx: Context, cmd: Command) -> HandlerResult:
     tally = close(ctx, poll, community, closed_by=ctx.member.id, exclude_chat=ctx.chat_ref)
     if tally is None:
         return Text(text=ctx.t._("Poll #{number} is already closed.", number=poll.number))
-    return Text(text=closing_text(ctx.ct if ctx.in_group else ctx.t, tally, community))
+    t = ctx.ct if ctx.in_group else ctx.t
+    return [Text(text=closing_text(t, tally, community)), *chart(t, tally)]
 
 
 def job_close(ctx: JobContext, job: Job) -> None:
@@ -499,6 +534,30 @@ POLL_WIZARD = Flow(
 )
 
 
+# --- in /report ----------------------------------------------------------------------------------
+
+
+REPORT_WORDS = frozenset({"poll", "polls", "głosowanie", "głosowania", "polling"})
+
+
+def _report_items(ctx: Effects, community: Community) -> list[reports.ReportItem]:
+    return [
+        reports.ReportItem(
+            "poll", str(poll.id), f"📊 #{poll.number} {poll.question}{'' if poll.is_open else ' 🏁'}", frozenset({str(poll.number)}), poll.created_at
+        )
+        for poll in store.polls_of(ctx.db, community.id)
+    ]
+
+
+def _report(ctx: Effects, request: reports.ReportRequest, key: str) -> list[Reply]:
+    """A poll's report is its results with the chart, as /results shows them."""
+    poll = store.get_poll(ctx.db, int(key))
+    if poll is None or poll.community_id != request.community.id:
+        raise HandlerError(request.t._("I can't find that poll any more."))
+    tally = store.tally(ctx.db, poll)
+    return [Text(text=results_text(request.t, tally, request.community)), *chart(request.t, tally)]
+
+
 def register(router: Router) -> None:
     router.command(
         "poll",
@@ -518,3 +577,4 @@ def register(router: Router) -> None:
     router.flow(POLL_WIZARD)
     router.job("poll.close")(job_close)
     router.view("poll")(poll_view)
+    reports.add_provider(reports.ReportProvider("poll", REPORT_WORDS, _report_items, _report))

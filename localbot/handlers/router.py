@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -79,6 +80,8 @@ class Router:
     choices: dict[str, Callable[[Context, ChoicePicked, list[str]], HandlerResult]] = field(default_factory=dict)
     flows: dict[str, Flow] = field(default_factory=dict)
     jobs: dict[str, Callable[[JobContext, Job], None]] = field(default_factory=dict)
+    #: Job kinds that run again and again: when each run is next due, given the time it ran.
+    recurring: dict[str, Callable[[datetime], datetime]] = field(default_factory=dict)
     start_payloads: dict[str, Callable[[Context, Command, list[str]], HandlerResult]] = field(default_factory=dict)
     text_rules: list[TextRule] = field(default_factory=list)
     location_handlers: list[Callable[[Context, LocationShared], HandlerResult]] = field(default_factory=list)
@@ -127,11 +130,17 @@ class Router:
         self.flows[flow.name] = flow
         return flow
 
-    def job(self, kind: str) -> Callable[[Any], Any]:
+    def job(self, kind: str, *, repeat: Callable[[datetime], datetime] | None = None) -> Callable[[Any], Any]:
+        """Handle scheduled jobs of ``kind``. With ``repeat`` the core keeps one such job pending at
+        all times (a weekly digest, say): ``repeat(now)`` is when the next run is due, both for the
+        first run and after each one, even after a run that failed for good."""
+
         def register(fn: Any) -> Any:
             if kind in self.jobs:
                 raise ValueError(f"job kind {kind!r} registered twice")
             self.jobs[kind] = fn
+            if repeat is not None:
+                self.recurring[kind] = repeat
             return fn
 
         return register

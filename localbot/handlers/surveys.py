@@ -25,12 +25,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from localbot import scheduler
-from localbot.community import asks
 from localbot.community import store as community_store
-from localbot.community.model import ChannelKind, Community, Member
+from localbot.community.model import Community, Member
 from localbot.events import ChoicePicked, Command, MediaRef
+from localbot.handlers import care, reports
 from localbot.handlers import conversation as conv
-from localbot.handlers import reports
+from localbot.handlers.asking import announce, group_members_to_ask
 from localbot.handlers.context import Context, Effects, HandlerError, JobContext
 from localbot.handlers.conversation import (
     Answer,
@@ -545,45 +545,14 @@ def _start(ctx: Context, args: str) -> list[Reply]:
             )
         )
 
-    group_chats = [c for c in community_store.channels_of(ctx.db, community.id) if c.kind is ChannelKind.GROUP and c.chat_ref]
-    group_messengers = {c.messenger for c in group_chats}
-    # The organiser starting it is not being asked; everyone else in a group chat is.
-    members = [m for m in community_store.active_members(ctx.db, community.id) if m.id != ctx.member.id]
-    in_groups = [m for m in members if m.messenger in group_messengers]
-    budget = asks.check(ctx.db, community, [m.id for m in in_groups], ctx.now)
-    if not budget.fits:
-        names = ", ".join(m.display_name for m in in_groups if m.id in budget.over)
-        message = t.n_(
-            "Starting now would ask {n} member more often than the community's budget of {budget} asks a week: {names}.",
-            "Starting now would ask {n} members more often than the community's budget of {budget} asks a week: {names}.",
-            len(budget.over),
-            budget=budget.budget,
-            names=names,
-        )
-        if budget.fits_at is not None:
-            message += " " + t._("It would fit from {when}.", when=t.datetime(budget.fits_at, community.tz))
-        raise HandlerError(message + " " + t._("Nothing was started."))
-
+    in_groups = group_members_to_ask(ctx, community)
     run = store.create_run(ctx.db, community_id=community.id, study=study, source=source, created_by=ctx.member.id, now=ctx.now, closes_at=closes_at)
     if closes_at is not None:
         ctx.schedule("survey.close", closes_at, {"run": run.id}, dedupe_key=f"survey:{run.id}:close", community_id=community.id)
-    asked = [m.id for m in in_groups]
-    held_back = 0
-    for recipient in ctx.recipients(community, exclude_chat=ctx.chat_ref):
-        if recipient.member is not None and recipient.member.id != ctx.member.id:
-            if not asks.check(ctx.db, community, [recipient.member.id], ctx.now).fits:
-                held_back += 1
-                continue
-            asked.append(recipient.member.id)
-        ctx.send(
-            recipient.chat_ref,
-            _announcement(recipient.t, run, community),
-            member_id=recipient.member.id if recipient.member else None,
-            community_id=community.id,
-            purpose="broadcast",
-            dedupe_key=f"survey.new:{run.id}",
-        )
-    asks.record(ctx.db, community.id, asked, kind="diary" if study.is_diary else "survey", ref=f"survey:{run.id}", now=ctx.now)
+    held_back = announce(
+        ctx, community, lambda t: _announcement(t, run, community), asked_in_groups=in_groups,
+        kind="diary" if study.is_diary else "survey", ref=f"survey:{run.id}", dedupe_key=f"survey.new:{run.id}",
+    )
     here = ctx.ct if ctx.in_group else ctx.t
     replies: list[Reply] = [_announcement(here, run, community)]
     if not ctx.in_group:
@@ -1103,6 +1072,32 @@ def _report(ctx: Effects, request: reports.ReportRequest, key: str) -> list[Repl
 REPORT_WORDS = frozenset({"survey", "surveys", "diary", "ankieta", "ankiety", "dzienniczek", "survei", "buku"})
 
 
+def _digest_lines(ctx: Effects, t: Translator, community: Community, start: datetime, end: datetime) -> list[str]:
+    """The organisers' weekly digest: each survey open during the week, with how many take part
+    and, for diaries, how many prompts were answered in time."""
+    lines: list[str] = []
+    members = len(community_store.active_members(ctx.db, community.id))
+    for run in reversed(store.runs(ctx.db, community.id)):
+        if run.created_at >= end or (run.closed_at is not None and run.closed_at < start):
+            continue
+        counts = store.prompt_counts(ctx.db, run.id).values()
+        taking_part = t._(
+            "{people} of {members} take part ({share})",
+            people=len(counts),
+            members=members,
+            share=t.percent(len(counts) / members if members else 0.0),
+        )
+        line = f"  #{run.number} {run.title} — {taking_part}"
+        sent = sum(c["sent"] for c in counts)
+        if run.is_diary and sent:
+            on_time = sum(c["on_time"] for c in counts)
+            line += " · " + t._("{answered} of {sent} prompts answered in time ({share})", answered=on_time, sent=sent, share=t.percent(on_time / sent))
+        elif not run.is_diary:
+            line += " · " + t.n_("{n} completed", "{n} completed", sum(c["completed"] for c in counts))
+        lines.append(line + " · " + (t._("open") if run.is_open else t._("closed")))
+    return ["📋 " + t._("Surveys this week:"), *lines] if lines else []
+
+
 def register(router: Router) -> None:
     router.command(
         "survey",
@@ -1127,3 +1122,4 @@ def register(router: Router) -> None:
     router.job("survey.diary_end")(job_diary_end)
     router.job("survey.close")(job_close)
     reports.add_provider(reports.ReportProvider("survey", REPORT_WORDS, _report_items, _report))
+    care.add_digest_section("surveys", _digest_lines)

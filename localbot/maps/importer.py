@@ -11,7 +11,6 @@ A file written by ``localbot points export --format csv`` imports again as it wa
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ import sqlite_utils
 
 from localbot.community import store as community_store
 from localbot.community.model import Community
-from localbot.export.writers import FORMULA_STARTS
+from localbot.export.reading import UnreadableFile, cell, read_table
 from localbot.i18n import translator
 from localbot.maps import geocode, store, texts
 from localbot.maps.geocode import Geocoder, GeocodingFailed
@@ -66,38 +65,18 @@ class Unplaced:
     reason: str
 
 
-def _cell(value: str | None) -> str:
-    """A cell as written, without the apostrophe our CSV export puts before formula-like text."""
-    value = (value or "").strip()
-    if value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_STARTS):
-        return value[1:]
-    return value
-
-
 def read_rows(path: Path) -> list[Row]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImportProblem(f"cannot read {path}: {exc}") from None
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(text.splitlines(), dialect)
-    header = next(reader, None)
-    if not header:
-        raise ImportProblem(f"{path} is empty")
-    folded = [h.strip().casefold() for h in header]
-    where = {field: next((folded.index(n) for n in names if n in folded), None) for field, names in COLUMNS.items()}
+        table = read_table(path)
+    except UnreadableFile as exc:
+        raise ImportProblem(str(exc)) from None
+    where = table.columns(COLUMNS)
     if where["name"] is None or (where["address"] is None and (where["latitude"] is None or where["longitude"] is None)):
-        raise ImportProblem(f"{path} needs a name column and either an address column or latitude and longitude columns (it has: {', '.join(header)})")
-    rows: list[Row] = []
-    for line, record in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in record):
-            continue
-        values = {field: _cell(record[index]) if index is not None and index < len(record) else "" for field, index in where.items()}
-        rows.append(Row(line, **values))
-    return rows
+        raise ImportProblem(f"{path} needs a name column and either an address column or latitude and longitude columns (it has: {', '.join(table.header)})")
+    return [
+        Row(line, **{field: cell(record[index]) if index is not None and index < len(record) else "" for field, index in where.items()})
+        for line, record in table.records
+    ]
 
 
 def _number(text: str) -> float:

@@ -20,11 +20,11 @@ from typing import Any
 
 import sqlite_utils
 
-from localbot.clock import from_iso, iso
+from localbot.clock import from_iso, iso, to_second
 from localbot.maps.geo import WHOLE_EARTH, geodesic_m, haversine_m, search_boxes, shortlist_radius
 from localbot.maps.hours import OpeningHours, parse_hours
 from localbot.maps.model import NearPoint, Point, PointError, PointSpec, check_coordinates, name_key
-from localbot.storage.db import one, rows, stream
+from localbot.storage.db import export_filter, one, rows, stream
 from localbot.text import whole_number
 
 START_RADIUS_M = 300.0
@@ -280,19 +280,12 @@ EXPORT_COLUMNS = ("community", "number", "name", "latitude", "longitude", "addre
 
 def export_rows(db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None) -> Iterator[dict[str, Any]]:
     """One row per point, streamed; ``opening_hours`` in OpenStreetMap syntax, times in ISO 8601 UTC."""
-    where: list[str] = ["1 = 1"]
-    params: list[Any] = []
-    if community_id is not None:
-        where.append("p.community_id = ?")
-        params.append(community_id)
-    if since is not None:
-        where.append("p.updated_at >= ?")
-        params.append(iso(since))
+    where, params = export_filter("p.community_id", "p.updated_at", community_id, since)
     sql = f"""SELECT c.name AS community, p.number, p.name, p.latitude, p.longitude, p.address, p.opening_hours,
                      p.note, p.created_at, p.updated_at
               FROM pickup_points p JOIN communities c ON c.id = p.community_id
-              WHERE {' AND '.join(where)} ORDER BY p.community_id, p.number"""
+              WHERE {where} ORDER BY p.community_id, p.number"""
     for record in stream(db, sql, params):
         for stamp in ("created_at", "updated_at"):
-            record[stamp] = from_iso(record[stamp]).strftime("%Y-%m-%dT%H:%M:%SZ")
+            record[stamp] = to_second(record[stamp])
         yield record

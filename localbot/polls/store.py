@@ -16,9 +16,9 @@ from typing import Any
 
 import sqlite_utils
 
-from localbot.clock import from_iso, iso
+from localbot.clock import from_iso, iso, to_second
 from localbot.polls.model import Poll, PollOption, PollSpec, Tally, VoteResult
-from localbot.storage.db import one, rows, stream
+from localbot.storage.db import export_filter, one, rows, stream
 
 NAMES_SHOWN = 10
 
@@ -110,6 +110,12 @@ def latest_poll(db: sqlite_utils.Database, community_id: int, *, open_only: bool
     return _poll(
         db, one(db, f"SELECT * FROM polls WHERE community_id = ?{where} ORDER BY number DESC LIMIT 1", [community_id])
     )
+
+
+def polls_of(db: sqlite_utils.Database, community_id: int, *, limit: int = 50) -> list[Poll]:
+    """The community's latest polls, newest first."""
+    found = rows(db, "SELECT * FROM polls WHERE community_id = ? ORDER BY number DESC LIMIT ?", [community_id, limit])
+    return [p for p in (_poll(db, r) for r in found) if p is not None]
 
 
 def open_polls(db: sqlite_utils.Database, community_id: int) -> list[Poll]:
@@ -208,14 +214,7 @@ def export_rows(
     db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None
 ) -> Iterator[dict[str, Any]]:
     """One row per vote in long format, streamed. The voter is empty for anonymous polls."""
-    where: list[str] = ["1 = 1"]
-    params: list[Any] = []
-    if community_id is not None:
-        where.append("p.community_id = ?")
-        params.append(community_id)
-    if since is not None:
-        where.append("v.created_at >= ?")
-        params.append(iso(since))
+    where, params = export_filter("p.community_id", "v.created_at", community_id, since)
     sql = f"""
         SELECT p.number AS poll, c.name AS community, p.question, o.label AS option,
                CASE WHEN p.anonymous THEN '' ELSE COALESCE(m.ref, '') END AS voter,
@@ -225,13 +224,15 @@ def export_rows(
         JOIN poll_options o ON o.id = v.option_id
         JOIN communities c ON c.id = p.community_id
         LEFT JOIN members m ON m.id = v.member_id
-        WHERE {' AND '.join(where)}
+        WHERE {where}
         ORDER BY p.community_id, p.number, v.id"""
     for record in stream(db, sql, params):
-        record["time"] = _export_time(record["time"])
+        record["time"] = to_second(record["time"])
         yield record
 
 
-def _export_time(stamp: str) -> str:
-    """ISO 8601 UTC to the second, the form R, pandas and spreadsheets all read."""
-    return from_iso(stamp).strftime("%Y-%m-%dT%H:%M:%SZ")
+def export_count(db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None) -> int:
+    """How many rows :func:`export_rows` will stream (for a progress bar)."""
+    where, params = export_filter("p.community_id", "v.created_at", community_id, since)
+    found = one(db, f"SELECT COUNT(*) AS n FROM poll_votes v JOIN polls p ON p.id = v.poll_id WHERE {where}", params)
+    return int(found["n"]) if found else 0

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+
+from localbot.clock import iso
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -99,3 +102,17 @@ def stream(db: sqlite_utils.Database, sql: str, params: Sequence[Any] | Mapping[
                 yield dict(zip(names, row, strict=True))
     finally:
         cursor.close()
+
+
+def export_filter(community_column: str, time_column: str, community_id: int | None, since: datetime | None) -> tuple[str, list[Any]]:
+    """The WHERE clause every export shares (one community; rows from ``since`` on) and its
+    parameters. The column names are the caller's SQL, never user input."""
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    if community_id is not None:
+        where.append(f"{community_column} = ?")
+        params.append(community_id)
+    if since is not None:
+        where.append(f"{time_column} >= ?")
+        params.append(iso(since))
+    return " AND ".join(where), params

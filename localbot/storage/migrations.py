@@ -9,11 +9,14 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from localbot.care import schema as care_schema
 from localbot.community import asks as asks_schema
+from localbot.dashboard import schema as dashboard_schema
 from localbot.maps import schema as maps_schema
 from localbot.polls import schema as polls_schema
 from localbot.storage import schema as core_schema
 from localbot.surveys import schema as surveys_schema
+from localbot.tastings import schema as tastings_schema
 
 MIGRATION_SETS: list[Migrations] = [
     core_schema.migrations,
@@ -21,6 +24,10 @@ MIGRATION_SETS: list[Migrations] = [
     asks_schema.migrations,
     surveys_schema.migrations,
     maps_schema.migrations,
+    tastings_schema.migrations,
+    care_schema.migrations,
+    # views over every feature's tables: last
+    dashboard_schema.migrations,
 ]
 
 

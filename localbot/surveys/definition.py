@@ -2,8 +2,8 @@
 
 A study file is written by a person (an organiser, an FMCG tester), so the validator reports all
 problems in one pass, each as ``file:line: field: message``, and never a traceback. Line numbers
-come from :mod:`localbot.surveys.locate`, since ``tomllib`` keeps none. Problems that make the
-study unusable are errors; gaps that have a sensible fallback (a missing Polish text falls back to
+and the typed checks come from :mod:`localbot.tomlfile`, shared with tasting files. Problems that
+make the study unusable are errors; gaps that have a sensible fallback (a missing Polish text falls back to
 the study's first language) are warnings.
 
 The file format is documented in the README ("Surveys and diaries") and shown by the two examples
@@ -13,23 +13,18 @@ in ``config/surveys/``.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from pathlib import Path
 from typing import Any
 
 from localbot.i18n import SUPPORTED
-from localbot.surveys.locate import Path as KeyPath
-from localbot.surveys.locate import key_lines, line_of
 from localbot.surveys.model import (
     WEEKDAYS,
     Choice,
     Condition,
     Diary,
     Kind,
-    Localized,
     Mode,
     Op,
     Question,
@@ -38,6 +33,9 @@ from localbot.surveys.model import (
     Window,
 )
 from localbot.surveys.schedule import WindowError, needed, parse_window, window_bounds
+from localbot.tomlfile import MISSING as _MISSING
+from localbot.tomlfile import Checker, Localized, Problem
+from localbot.tomlfile import Path as KeyPath
 from localbot.when import parse_duration
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -69,22 +67,6 @@ _ROLE_KINDS: dict[str, set[Kind]] = {
     "deterrents": {Kind.SINGLE, Kind.MULTIPLE, Kind.TEXT},
     "convincers": {Kind.SINGLE, Kind.MULTIPLE, Kind.TEXT},
 }
-_MISSING = object()
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    file: str
-    line: int
-    field: str
-    message: str
-    warning: bool = False
-
-    def __str__(self) -> str:
-        prefix = "warning: " if self.warning else ""
-        return f"{self.file}:{self.line}: {prefix}{self.field}: {self.message}"
-
-
 class StudyError(ValueError):
     """A study file that cannot be used; ``problems`` lists everything wrong (and the warnings)."""
 
@@ -94,121 +76,20 @@ class StudyError(ValueError):
         super().__init__("\n".join(str(p) for p in errors))
 
 
-def field_name(path: KeyPath) -> str:
-    """``("questions", 2, "show_if")`` → ``questions[3].show_if`` (array positions count from 1)."""
-    out = ""
-    for part in path:
-        out += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out or "(file)"
+class _Checker(Checker):
+    noun = "study"
 
-
-def _type_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "text", int: "a whole number", float: "a number", bool: "true or false", list: "a list", dict: "a table"}
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
-
-
-class _Checker:
     def __init__(self, source: str, filename: str) -> None:
-        self.filename = filename
-        self.source = source
-        self.lines: dict[KeyPath, int] = {}
-        self.problems: list[Problem] = []
-        self.languages: tuple[str, ...] = ("en",)
+        super().__init__(source, filename)
         #: Every question id written in the file, valid or not, to tell "later" from "unknown".
         self.all_ids: set[str] = set()
-
-    # --- reporting ---
-
-    def error(self, path: KeyPath, message: str) -> None:
-        self.problems.append(Problem(self.filename, line_of(self.lines, path), field_name(path), message))
-
-    def warn(self, path: KeyPath, message: str) -> None:
-        self.problems.append(Problem(self.filename, line_of(self.lines, path), field_name(path), message, warning=True))
-
-    @property
-    def failed(self) -> bool:
-        return any(not p.warning for p in self.problems)
-
-    # --- typed access ---
-
-    def known(self, table: Mapping[str, Any], path: KeyPath, allowed: set[str], what: str) -> None:
-        for key in table:
-            if key not in allowed:
-                hint = ", ".join(sorted(allowed))
-                self.error((*path, key), f"unknown field “{key}” for {what} (known: {hint})")
-
-    def get(
-        self,
-        table: Mapping[str, Any],
-        path: KeyPath,
-        key: str,
-        kind: type | tuple[type, ...],
-        *,
-        required: bool = False,
-        default: Any = None,
-    ) -> Any:
-        value = table.get(key, _MISSING)
-        if value is _MISSING:
-            if required:
-                self.error((*path, key), "is required")
-            return default
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        bad_bool = isinstance(value, bool) and bool not in kinds
-        if bad_bool or not isinstance(value, kinds):
-            self.error((*path, key), f"must be {_type_name(kind)}, not {value!r}")
-            return default
-        return value
-
-    def integer(self, table: Mapping[str, Any], path: KeyPath, key: str, low: int, high: int, default: int | None = None, *, required: bool = False) -> int | None:
-        value = self.get(table, path, key, int, required=required, default=default)
-        if key in table and value is not None and not low <= value <= high:
-            self.error((*path, key), f"must be between {low} and {high}, not {value}")
-            return default
-        return value  # type: ignore[no-any-return]
-
-    def text(self, table: Mapping[str, Any], path: KeyPath, key: str, *, required: bool = False) -> Localized | None:
-        value = table.get(key, _MISSING)
-        where = (*path, key)
-        if value is _MISSING:
-            if required:
-                self.error(where, "is required: a text, or a table of texts by language such as { en = \"…\", pl = \"…\" }")
-            return None
-        if isinstance(value, str):
-            if not value.strip():
-                self.error(where, "is empty")
-                return None
-            return Localized.of(value.strip())
-        if not isinstance(value, dict):
-            self.error(where, f"must be a text or a table of texts by language, not {value!r}")
-            return None
-        texts: dict[str, str] = {}
-        for code, text in value.items():
-            if code not in self.languages:
-                self.error((*where, code), f"“{code}” is not one of the study's languages ({', '.join(self.languages)})")
-            elif not isinstance(text, str) or not text.strip():
-                self.error((*where, code), "must be a non-empty text")
-            else:
-                texts[code] = text.strip()
-        if texts and self.languages[0] not in texts:
-            self.error(where, f"needs a text in {self.languages[0]}, the study's first language")
-        for code in self.languages[1:]:
-            if texts and code not in texts and code not in value:
-                self.warn(where, f"no {code} text: members who speak {code} will see the {self.languages[0]} text")
-        return Localized.of(texts, self.languages) if texts else None
 
     # --- the file ---
 
     def check(self, name_hint: str | None) -> Study | None:
-        try:
-            data = tomllib.loads(self.source)
-        except tomllib.TOMLDecodeError as exc:
-            found = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-            line = int(found.group(1)) if found else 1
-            message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-            self.problems.append(Problem(self.filename, line, "(file)", f"not valid TOML: {message}"))
+        data = self.parse()
+        if data is None:
             return None
-        self.lines = key_lines(self.source)
         raw_questions = data.get("questions")
         self.all_ids = {
             q["id"] for q in (raw_questions if isinstance(raw_questions, list) else []) if isinstance(q, dict) and isinstance(q.get("id"), str)
@@ -217,16 +98,7 @@ class _Checker:
         head = self.get(data, (), "survey", dict, required=True, default={})
         path: KeyPath = ("survey",)
         self.known(head, path, {"name", "mode", "languages", "title", "intro", "thanks", "closes_after"}, "[survey]")
-        languages = self.get(head, path, "languages", list, required=True, default=["en"])
-        checked_languages: list[str] = []
-        for index, code in enumerate(languages):
-            if code not in SUPPORTED:
-                self.error((*path, "languages", index), f"“{code}” is not a language I speak (use {', '.join(SUPPORTED)})")
-            elif code in checked_languages:
-                self.error((*path, "languages", index), f"“{code}” is listed twice")
-            else:
-                checked_languages.append(code)
-        self.languages = tuple(checked_languages) or ("en",)
+        self.language_list(head, path, SUPPORTED)
 
         name = self.get(head, path, "name", str, default=name_hint)
         if name is None or not NAME.match(name):
@@ -593,7 +465,7 @@ def parse(source: str, *, filename: str = "<study>", name: str | None = None) ->
     """The study in ``source`` and its warnings; raises :class:`StudyError` listing every error."""
     checker = _Checker(source, filename)
     study = checker.check(name)
-    problems = sorted(checker.problems, key=lambda p: (p.line, p.warning))
+    problems = checker.sorted_problems()
     if study is None:
         raise StudyError(problems)
     return study, problems

@@ -7,41 +7,15 @@ question, every option value is unique, a diary's window fits its prompts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from enum import StrEnum
 from typing import Any
 
+from localbot.tomlfile import Localized
+
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-@dataclass(frozen=True, slots=True)
-class Localized:
-    """One text in several languages, in the order the study file declares its languages.
-
-    A member sees their own language; failing that the study's first language, which is the one
-    its author wrote in. A text given as a plain string is the same in every language.
-    """
-
-    values: tuple[tuple[str, str], ...]
-
-    @classmethod
-    def of(cls, values: Mapping[str, str] | str, order: Iterable[str] = ()) -> Localized:
-        if isinstance(values, str):
-            return cls((("", values),))
-        ranked = [code for code in order if code in values] + [code for code in values if code not in order]
-        return cls(tuple((code, values[code]) for code in ranked))
-
-    def pick(self, language: str) -> str:
-        for code, text in self.values:
-            if code == language:
-                return text
-        return self.values[0][1] if self.values else ""
-
-    @property
-    def languages(self) -> tuple[str, ...]:
-        return tuple(code for code, _ in self.values if code)
 
 
 class Kind(StrEnum):

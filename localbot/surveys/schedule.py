@@ -128,11 +128,14 @@ def plan(
 
 
 def in_window(moment: datetime, window: Window, tz: tzinfo) -> bool:
-    """Whether ``moment``'s local wall-clock time lies inside the window."""
-    local = moment.astimezone(tz).time().replace(tzinfo=None)
-    if window.crosses_midnight:
-        return local >= window.start or local < window.end
-    return window.start <= local < window.end
+    """Whether ``moment`` lies inside the window of its local day (or of the day before, for a
+    window across midnight), compared as real moments like :func:`window_bounds`: on the day the
+    clocks go forward, a window that ends in the skipped hour ends an hour later on the wall clock."""
+    day = moment.astimezone(tz).date()
+    for start, end in (window_bounds(day - timedelta(days=1), window, tz), window_bounds(day, window, tz)):
+        if start <= moment < end:
+            return True
+    return False
 
 
 def clock_text(value: time) -> str:

@@ -14,8 +14,8 @@ from typing import Any
 
 import sqlite_utils
 
-from localbot.clock import from_iso, iso
-from localbot.storage.db import one, rows, stream
+from localbot.clock import from_iso, iso, to_second
+from localbot.storage.db import export_filter, one, rows, stream
 from localbot.surveys import answers as answer_text
 from localbot.surveys.definition import parse
 from localbot.surveys.model import Study, Window
@@ -472,14 +472,7 @@ def export_rows(
 ) -> Iterator[dict[str, Any]]:
     """One row per answer in long format, streamed. ``answer`` is readable (in the study's first
     language), ``value`` machine-readable (option codes, numbers, ``HH:MM``, a photo's file)."""
-    where: list[str] = ["1 = 1"]
-    params: list[Any] = []
-    if community_id is not None:
-        where.append("r.community_id = ?")
-        params.append(community_id)
-    if since is not None:
-        where.append("a.answered_at >= ?")
-        params.append(iso(since))
+    where, params = export_filter("r.community_id", "a.answered_at", community_id, since)
     sql = f"""
         SELECT m.ref AS participant, r.id AS run_id, r.name AS survey, r.number AS run, r.source, c.name AS community,
                e.id AS prompt_id, e.kind AS entry_kind, e.sent_at, e.expires_at, e.started_at,
@@ -490,14 +483,23 @@ def export_rows(
         JOIN survey_runs r ON r.id = p.run_id
         JOIN communities c ON c.id = r.community_id
         JOIN members m ON m.id = p.member_id
-        WHERE {' AND '.join(where)}
+        WHERE {where}
         ORDER BY r.community_id, r.number, m.ref, e.id, a.id"""
     for row in stream(db, sql, params):
         yield _export_row(row)
 
 
-def _stamp(text: str | None) -> str:
-    return from_iso(text).strftime("%Y-%m-%dT%H:%M:%SZ") if text else ""
+def export_count(db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None) -> int:
+    """How many rows :func:`export_rows` will stream (for a progress bar)."""
+    where, params = export_filter("r.community_id", "a.answered_at", community_id, since)
+    found = one(
+        db,
+        f"""SELECT COUNT(*) AS n FROM survey_answers a JOIN survey_entries e ON e.id = a.entry_id
+            JOIN survey_participants p ON p.id = e.participant_id JOIN survey_runs r ON r.id = p.run_id
+            WHERE {where}""",
+        params,
+    )
+    return int(found["n"]) if found else 0
 
 
 def _export_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -512,8 +514,8 @@ def _export_row(row: dict[str, Any]) -> dict[str, Any]:
         "participant": row["participant"],
         "survey": row["survey"],
         "prompt_id": row["prompt_id"],
-        "prompt_sent_at": _stamp(row["sent_at"]),
-        "answered_at": _stamp(row["answered_at"]),
+        "prompt_sent_at": to_second(row["sent_at"]),
+        "answered_at": to_second(row["answered_at"]),
         "question": row["question"],
         "answer": answer,
         "value": answer_text.raw(value),

@@ -1,0 +1,229 @@
+"""Exports: every kind in every format through ``localbot export``, read back with the real readers,
+and ``/export`` in the chat, which sends an organiser their own community's file privately."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from localbot.events import Chat, ChatKind, Command, Sender
+from localbot.export.kinds import KINDS
+from localbot.handlers import export as chat_export
+from localbot.replies import Document, PrivateLink, Text
+from tests.helpers import GROUP, Harness, texts
+from tests.organiser_helpers import organiser_elsewhere
+from tests.test_console import localbot
+
+FORMULAS = ["=HYPERLINK(\"http://evil\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"]
+OTHER_GROUP = Chat("console:elsewhere", ChatKind.GROUP, "Other Estate")
+
+
+def read(path: Path, fmt: str) -> list[dict[str, str]]:
+    """An export as rows of text, whatever its format, read by the reader a user would use."""
+    if fmt == "csv":
+        with path.open(encoding="utf-8", newline="") as handle:
+            return list(csv.DictReader(handle))
+    if fmt == "json":
+        return [{k: "" if v is None else str(v) for k, v in row.items()} for row in json.loads(path.read_text(encoding="utf-8"))]
+    sheet = load_workbook(path, read_only=True).active
+    header, *body = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    return [{h: "" if v is None else str(v) for h, v in zip(header, row, strict=True)} for row in body]
+
+
+async def populate(bot: Harness) -> None:
+    """Two polls (one anonymous) with options a spreadsheet would run, and members with such names."""
+    await bot.send("/poll Where? | Kiosk | " + " | ".join(FORMULAS[:4]))
+    for index, voter in enumerate(("bartek", "celina", "dorota", "emil"), start=2):
+        await bot.pick(f"v:1:{index}", voter)
+    await bot.send("/poll --anon Secret? | Yes | No")
+    await bot.pick("v:2:1", "bartek")
+    await bot.pick("v:2:2", "celina")
+    for name in FORMULAS:  # members whose messenger name would run as a formula
+        await bot.handle(Command(chat=GROUP, sender=Sender(f"console:x{len(name)}{ord(name[0])}", name), name="help", args=""))
+    await bot.send("hello", "zofia", chat=OTHER_GROUP)  # another community: never in the first one's export
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+async def test_poll_votes_in_every_format(bot: Harness, tmp_path: Path, fmt: str) -> None:
+    await populate(bot)
+    out = tmp_path / f"votes.{fmt}"
+    done = localbot("--db", str(bot.core.settings.database), "export", "polls", "--format", fmt, "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == f"Wrote 6 row(s) to {out}.\n"  # no progress bar: stderr is not a terminal
+    rows = read(out, fmt)
+    assert [r["poll"] for r in rows] == ["1"] * 4 + ["2"] * 2
+    named = {r["voter"]: r["option"] for r in rows if r["poll"] == "1"}
+    if fmt == "json":  # not a spreadsheet: the text as it was typed
+        assert sorted(named.values()) == sorted(FORMULAS[:4])
+    else:  # neutralised in both spreadsheet formats
+        assert sorted(named.values()) == sorted("'" + f for f in FORMULAS[:4])
+    assert set(named) == {"console:bartek", "console:celina", "console:dorota", "console:emil"}
+    assert [r["voter"] for r in rows if r["poll"] == "2"] == ["", ""]  # anonymous stays anonymous
+    assert all(r["time"].endswith("Z") for r in rows)
+    if fmt == "xlsx":
+        sheet = load_workbook(out).active
+        assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)  # no formula anywhere
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+async def test_members_in_every_format(bot: Harness, tmp_path: Path, fmt: str) -> None:
+    await populate(bot)
+    out = tmp_path / f"members.{fmt}"
+    args = ["--db", str(bot.core.settings.database), "export", "members", "--format", fmt, "--community", "Sunny Estate", "--out", str(out)]
+    done = localbot(*args, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = read(out, fmt)
+    assert {r["community"] for r in rows} == {"Sunny Estate"}
+    assert "console:zofia" not in {r["member"] for r in rows}
+    roles = {r["member"]: r["role"] for r in rows}
+    assert roles["console:anna"] == "organiser" and roles["console:bartek"] == "member"
+    names = {r["name"] for r in rows}
+    if fmt == "json":
+        assert set(FORMULAS) <= names
+    else:
+        neutralised = {"'" + f for f in FORMULAS}
+        if fmt == "xlsx":  # XML reads a carriage return as a line feed
+            neutralised = {n.replace("\r", "\n") for n in neutralised}
+        assert neutralised <= names and not names & set(FORMULAS)
+    assert list(rows[0]) == list(KINDS["members"].columns)
+
+
+async def test_filters_and_refusals(bot: Harness, tmp_path: Path) -> None:
+    await populate(bot)
+    db = str(bot.core.settings.database)
+    everyone = localbot("--db", db, "export", "members", cwd=tmp_path)
+    assert "console:zofia" in everyone.stdout  # without --community: the whole database
+    later = localbot("--db", db, "export", "members", "--since", "2030-01-01", cwd=tmp_path)
+    assert later.stdout.strip().splitlines() == [",".join(KINDS["members"].columns)]
+    assert localbot("--db", db, "export", "members", "--format", "geojson", cwd=tmp_path).returncode == 2
+    assert localbot("--db", db, "export", "members", "--community", "Nowhere", cwd=tmp_path).returncode == 1
+    piped = subprocess.run([sys.executable, "-m", "localbot", "--db", db, "export", "polls", "--format", "xlsx"], capture_output=True, cwd=tmp_path)
+    assert piped.returncode == 0 and piped.stdout.startswith(b"PK")  # a binary format may go to a pipe
+    assert localbot("--db", str(tmp_path / "none.db"), "export", "members", cwd=tmp_path).returncode == 1
+
+
+def test_a_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from localbot import cli
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with cli._progress(1000, "polls") as step:
+        assert step is not None
+        for _ in range(1000):
+            step()
+    assert "Exporting polls" in terminal.getvalue() and "100%" in terminal.getvalue()
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with cli._progress(1000, "polls") as step:
+        assert step is None
+
+
+# --- in the chat ---------------------------------------------------------------------------------
+
+
+def documents(outgoing: list, chat: str) -> list[Document]:  # type: ignore[type-arg]
+    return [o.reply for o in outgoing if o.chat_ref == chat and isinstance(o.reply, Document)]
+
+
+async def test_export_in_the_group_goes_privately_to_the_organiser(bot: Harness) -> None:
+    await populate(bot)
+    assert texts(await bot.send("/export polls")) == "Anna, I've sent you the file privately."
+    [sent] = documents(await bot.outbox(), "console:anna")
+    assert sent.filename.startswith("sunny-estate-polls-") and sent.filename.endswith(".csv")
+    assert sent.mime_type == "text/csv" and sent.caption == "Poll votes of Sunny Estate: 6 rows."
+    rows = list(csv.DictReader(io.StringIO(sent.data.decode())))
+    assert len(rows) == 6 and {r["community"] for r in rows} == {"Sunny Estate"}
+
+    private = await bot.send("/export members xlsx", chat=bot.private("anna"))
+    [document] = private
+    assert isinstance(document, Document) and document.filename.endswith(".xlsx")
+    sheet = load_workbook(io.BytesIO(document.data), read_only=True).active
+    members = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert "console:anna" in members and "console:zofia" not in members
+
+
+async def test_pickup_points_as_geojson_in_the_chat(bot: Harness) -> None:
+    private = bot.private("anna")
+    for line in ("/addpoint Kiosk", "52.2310, 21.0150", "1", "Mon-Fri 10-18", "-ring twice"):
+        await bot.send(line, chat=private if not line.startswith("/") else GROUP)
+    [document] = await bot.send("/export points geojson", chat=private)
+    assert isinstance(document, Document) and document.mime_type == "application/geo+json"
+    assert document.filename.endswith(".geojson")
+    collection = json.loads(document.data)
+    [kiosk] = collection["features"]
+    assert collection["type"] == "FeatureCollection" and kiosk["geometry"] == {"type": "Point", "coordinates": [21.015, 52.231]}
+    assert kiosk["properties"]["name"] == "Kiosk" and kiosk["properties"]["note"] == "-ring twice"
+    [sheet] = await bot.send("/export points csv", chat=private)
+    assert isinstance(sheet, Document) and list(csv.DictReader(io.StringIO(sheet.data.decode())))[0]["note"] == "'-ring twice"
+
+
+async def test_export_choices_and_wrong_requests_in_the_members_language(bot: Harness) -> None:
+    listing = (await bot.send("/export"))[0]
+    assert [o.payload for o in listing.options] == [f"ex:1:{name}" for name in KINDS]  # type: ignore[union-attr]
+    assert texts(await bot.pick("ex:1:members")) == "Anna, I've sent you the file privately."
+    assert documents(await bot.outbox(), "console:anna")[0].filename.endswith(".csv")
+
+    await bot.send("/lang pl")
+    assert texts(await bot.send("/export votes")) == f"Mogę wyeksportować: {', '.join(KINDS)}. Na przykład: /export polls xlsx"
+    assert texts(await bot.send("/export polls pdf")).startswith("polls można wyeksportować jako: csv, xlsx, json.")
+    assert texts(await bot.send("/export polls csv extra")).startswith("polls można wyeksportować jako")
+    assert texts(await bot.pick("ex:1:nothing")) == "Ten przycisk już nie działa."
+    assert texts(await bot.pick("ex:x:polls")) == "Tylko organizatorzy mogą używać /export."
+    assert [o for o in await bot.outbox() if o.chat_ref == "console:anna"] == []  # nothing was sent for those
+
+
+async def test_export_is_for_organisers_of_that_community_only(bot: Harness) -> None:
+    await populate(bot)
+    assert texts(await bot.send("/export polls", "bartek")) == "Only organisers can use /export."
+    assert texts(await bot.pick("ex:1:polls", "bartek")) == "Only organisers can use /export."
+    # Zofia organises the other community: she exports hers, never Sunny Estate's
+    await organiser_elsewhere(bot, "zofia", OTHER_GROUP)
+    assert texts(await bot.send("/export polls", "zofia")) == "Only organisers can use /export."  # in Sunny Estate's group
+    assert texts(await bot.pick("ex:1:polls", "zofia", chat=bot.private("zofia"))) == "Only organisers can use /export."
+    [mine] = await bot.send("/export members", "zofia", chat=bot.private("zofia"))
+    assert isinstance(mine, Document) and b"console:anna" not in mine.data and b"console:zofia" in mine.data
+    assert documents(await bot.outbox(), "console:zofia") == []
+
+
+async def test_a_telegram_organiser_without_a_private_chat_gets_a_link(bot: Harness) -> None:
+    from localbot.adapters.base import DEFAULT_CAPABILITIES
+    from tests.helpers import RecordingAdapter
+
+    bot.core.attach(RecordingAdapter("telegram", DEFAULT_CAPABILITIES["telegram"]))
+    group = Chat("telegram:-100", ChatKind.GROUP, "Telegram Estate")
+    organiser = Sender("telegram:42", "Ola")
+    await bot.handle(Command(chat=group, sender=organiser, name="help", args=""))
+    community = bot.core.db.execute("SELECT community_id FROM channels WHERE chat_ref = ?", [group.ref]).fetchone()[0]
+    from localbot.community import store
+    from localbot.community.model import Role
+
+    with bot.core.db.atomic():
+        member = store.member_by_ref(bot.core.db, "telegram:42")
+        store.set_role(bot.core.db, community, member.id, Role.ORGANISER, now=bot.clock.now())
+    [link] = await bot.handle(Command(chat=group, sender=organiser, name="export", args="members json"))
+    assert isinstance(link, PrivateLink) and link.payload == f"export-{community}-members-json"
+    [document] = await bot.handle(Command(chat=Chat("telegram:42", ChatKind.PRIVATE), sender=organiser, name="start", args=link.payload))
+    assert isinstance(document, Document) and json.loads(document.data)[0]["member"] == "telegram:42"
+    stale = await bot.handle(Command(chat=Chat("telegram:42", ChatKind.PRIVATE), sender=organiser, name="start", args="export-1-members"))
+    assert texts(stale) == "That link is no longer valid. Send /help to see what I can do."
+
+
+async def test_a_file_too_large_for_a_chat_is_refused_with_the_command_to_use(bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    await populate(bot)
+    monkeypatch.setattr(chat_export, "MAX_CHAT_BYTES", 200)
+    reply = texts(await bot.send("/export polls"))
+    assert reply.startswith("That file is too large to send in a chat.")
+    assert "localbot export polls --format csv --community “Sunny Estate” --out FILE" in reply
+    assert documents(await bot.outbox(), "console:anna") == []
+    assert isinstance((await bot.send("/export members"))[0], Text)  # a small one still goes
