@@ -45,6 +45,7 @@ from localbot.events import (
 )
 from localbot.handlers import build_router
 from localbot.handlers import conversation as conv
+from localbot.i18n import normalize_language
 from localbot.maps import store as map_store
 from localbot.maps.model import PointSpec
 from localbot.replies import Ack, Choices, Edit, Reply, text_of
@@ -82,6 +83,10 @@ SENSIBLE = [
     "/survey pause", "/survey resume", "/survey leave", "/survey stop", "/addpoint Kiosk", "/addpoint", "/points", "/point 1",
     "/editpoint 1", "/removepoint 1", "/near", "/near remember", "/near forget", "/report", "/lang pl", "/lang id", "/lang en",
     "/invite", "/communities", "/leave", "/newcommunity Green Park", "/had", "/help", "/start", "/start resume", "/cancel",
+    "/tasting start oat-drinks", "/tasting new", "/tasting list", "/tasting sessions", "/tasting close", "/tasting thanks",
+    "/tasting cancel", "/tasting continue", "/checkin", "/checkin 1", "/export", "/export polls csv", "/mydata", "/forgetme",
+    "/rules", "/setrules Be kind to each other.", "/setwelcome Hello {name}, welcome to {community}!", "/digest off", "/digest on",
+    "/askbudget 5",
 ]  # fmt: skip
 
 
@@ -92,6 +97,8 @@ STARTERS = [
     (Actor(ANNA, True), "/survey start coffee-habits"), (Actor(ANNA, True), "/survey start coffee-diary"), (Actor(BUDI, False), "/survey join"),
     (Actor(SARI, False), "/survey join"), (Actor(DAN, False), "/had"), (Actor(OLA, False), "/had"), (Actor(OLA, False), "1"), (Actor(SARI, False), "2"),
     (Actor(DAN, False), "/start resume"), (Actor(BUDI, False), "/point 2"), (Actor(ANNA, False), "/editpoint Kiosk"),
+    (Actor(ANNA, True), "/tasting start oat-drinks"), (Actor(ANNA, False), "/tasting new"), (Actor(BUDI, False), "/checkin"),
+    (Actor(ANNA, True), "/tasting thanks"), (Actor(DAN, False), "/forgetme"), (Actor(SARI, False), "/forgetme"),
 ]  # fmt: skip
 #: What a member might sensibly answer at some step of some conversation.
 ANSWERS = [
@@ -112,6 +119,13 @@ class PhotoAdapter(RecordingAdapter):
 
     async def download(self, media: MediaRef) -> bytes:
         return self.photo
+
+
+def study_and_tasting_files() -> None:
+    """The bot reads study and tasting files from config/ in its working directory (a fresh one per test)."""
+    for kind in ("surveys", "tastings"):
+        if not (Path("config") / kind).exists():
+            shutil.copytree(REPO / "config" / kind, Path("config") / kind)
 
 
 @cache
@@ -143,7 +157,11 @@ def template() -> Path:
 
 def _settings(folder: Path) -> Settings:
     # Map pictures on a plain background: no tile server (the test must not reach the internet).
-    return Settings(database=folder / "hostile.db", timezone="Europe/Warsaw", organisers="telegram:11", map={"tile_url": ""})
+    # The community speaks Indonesian: what an organiser is shown of the group's texts (a preview of the
+    # welcome) is then not English, and any English in a reply to a Polish member is untranslated.
+    return Settings(
+        database=folder / "hostile.db", timezone="Europe/Warsaw", language="id", organisers="telegram:11", map={"tile_url": ""}
+    )
 
 
 step = st.one_of(
@@ -265,9 +283,11 @@ class Run:
     def check_language(self, member_ref: str, reply: Reply, cause: Any) -> None:
         """A reply meant for one member speaks the language they read."""
         member = community_store.member_by_ref(self.db, member_ref)
-        assert member is not None
-        current = community_store.current_community_id(self.db, member.id)
-        language = self.core.language_for(member, community_store.get_community(self.db, current) if current else None)
+        if member is None:  # just forgotten (/forgetme): the goodbye is in the language they had
+            language = normalize_language(next(a.sender.language for a in ACTORS if a.sender.ref == member_ref)) or "en"
+        else:
+            current = community_store.current_community_id(self.db, member.id)
+            language = self.core.language_for(member, community_store.get_community(self.db, current) if current else None)
         english = untranslated(reply_text(reply), language)
         assert english is None, f"{cause!r} gave {reply!r}: “{english}” is not in {language}"
 
@@ -311,9 +331,7 @@ async def play(steps: list[tuple[str, Actor, Any, Any]], prepared: Path) -> None
 )
 @given(st.lists(step, min_size=10, max_size=40))
 def test_hostile_steps_never_break_the_bot_its_languages_or_its_database(steps: list[Any]) -> None:
-    # The bot reads study files from config/surveys in its working directory (a fresh one per test).
-    if not Path("config/surveys").exists():
-        shutil.copytree(REPO / "config" / "surveys", Path("config/surveys"))
+    study_and_tasting_files()
     asyncio.run(play(steps, template()))
 
 
@@ -324,8 +342,7 @@ def test_every_command_with_every_hostile_fragment_and_every_button_with_odd_num
     """Exhaustive where the property test samples: each registered command gets each fragment as
     its arguments, from an organiser in the group and members in private chats on both
     messengers; each kind of button gets payloads with numbers that are not quite numbers."""
-    if not Path("config/surveys").exists():
-        shutil.copytree(REPO / "config" / "surveys", Path("config/surveys"))
+    study_and_tasting_files()
     asyncio.run(every_command(template()))
 
 
@@ -379,3 +396,48 @@ async def test_nothing_the_database_raises_reaches_the_adapter(core: Core) -> No
     core.db.close()
     replies = await core.handle(Message(chat=Chat("console:zoe", ChatKind.PRIVATE), sender=Sender("console:zoe", "Zoe"), text="hi"))
     assert [text_of(r) for r in replies] == ["Sorry, something went wrong on my side. Please try again."]
+
+
+def test_every_conversation_step_reached_by_a_walk_takes_every_fragment() -> None:
+    """Directed where the property test is random: from each way into a conversation, walk it with
+    sensible answers, and at every step reached throw every hostile fragment first."""
+    study_and_tasting_files()
+    reached = asyncio.run(walk_all(template()))
+    # the steps a walk reaches today; a step that stops being reached is a change to look at
+    assert len(reached) >= 25, sorted(reached)
+
+
+async def walk_all(prepared: Path) -> set[tuple[str, str]]:
+    from tests.hostile import FRAGMENTS
+
+    reached: set[tuple[str, str]] = set()
+    for actor, starter in STARTERS:
+        folder = Path(tempfile.mkdtemp(prefix="localbot-hostile-walk-"))
+        shutil.copy(prepared / "hostile.db", folder / "hostile.db")
+        run = Run(folder)
+        handler = Errors(run.errors)
+        logging.getLogger("localbot").addHandler(handler)
+        try:
+            await run.step("sensible", actor, starter, None)
+            for attempt in range(40):
+                here = run.db.conn.execute("SELECT member_id, chat_ref, flow, step FROM conversations ORDER BY id").fetchall()
+                if not here:
+                    break
+                member_id, chat_ref, flow, step = here[0]
+                member = community_store.get_member(run.db, member_id)
+                walker = next(a for a in ACTORS if member and a.sender.ref == member.ref and a.chat.ref == chat_ref)
+                if (flow, step) not in reached:
+                    reached.add((flow, step))
+                    for fragment in FRAGMENTS:
+                        await run.step("text", walker, fragment, None)
+                        run.check()
+                        if run.db.conn.execute("SELECT flow, step FROM conversations ORDER BY id").fetchone() != (flow, step):
+                            break  # the fragment was an answer: walk on from where it led
+                    continue
+                await run.step("answer", walker, attempt * 7919, None)
+                run.check()
+        finally:
+            logging.getLogger("localbot").removeHandler(handler)
+            run.db.close()
+            shutil.rmtree(folder, ignore_errors=True)
+    return reached
