@@ -1,5 +1,6 @@
 """Restart drill: a bot killed with SIGKILL while the work that fell due during its absence goes
-out (a poll's deadline, diary prompts to members on Telegram and WhatsApp), and started again.
+out (a poll's deadline, tasting reminders, diary prompts to members on Telegram and WhatsApp), and
+started again.
 
 Each due job runs once (its effects and its "done" are one transaction), each message is
 delivered once: the Telegram requests the crash cut off never reached Telegram and are sent
@@ -22,6 +23,8 @@ from localbot.clock import ManualClock, from_iso, iso
 from localbot.community import store as community_store
 from localbot.core import Core
 from localbot.events import Chat, ChatKind, ChoicePicked, Command, Message, Sender
+from localbot.maps import store as point_store
+from localbot.maps.model import PointSpec
 from localbot.replies import Choices
 from localbot.storage import open_database
 from tests import drill_child
@@ -30,6 +33,7 @@ from tests.fakes.telegram_api import FakeBotAPI
 from tests.fakes.twilio_api import FakeTwilioApi
 from tests.fakes.whatsapp_rig import ACCOUNT, TOKEN
 from tests.survey_helpers import studies  # noqa: F401  (a fixture)
+from tests.tasting_helpers import KIOSK, write_tasting
 
 ROOT = Path(__file__).resolve().parent.parent
 JOINED = datetime(2026, 3, 25, 16, 0, tzinfo=UTC)  # a Wednesday; the diary starts on Thursday
@@ -62,6 +66,17 @@ async def prepare(database: Path) -> None:
     for member in on_whatsapp:
         await core.handle(Message(chat=private(member), sender=member, text="1"))  # the announcement's "Join"
         await core.handle(Message(chat=private(member), sender=member, text="7-22"))
+    # a tasting on Thursday afternoon that everyone signs up for: reminders a day and two hours before
+    community = community_store.community_for_chat(db, GROUP.ref)
+    assert community is not None
+    with db.atomic():
+        point_store.create_point(db, community.id, PointSpec.build("Kiosk", *KIOSK, address="Kiosk street 1"), created_by=None, now=JOINED)
+    write_tasting(Path("config/tastings"), first=("2026-03-26 14:00", "2026-03-26 16:00"), second=None, places=10)
+    [tasting] = [r for r in await core.handle(Command(chat=GROUP, sender=ANNA, name="tasting", args="start oat-drinks")) if isinstance(r, Choices)]
+    for member in on_telegram:
+        await core.handle(ChoicePicked(chat=GROUP, sender=member, payload=tasting.options[0].payload))
+    for member in on_whatsapp:
+        await core.handle(Message(chat=private(member), sender=member, text="1"))  # "Sign me up"
     db.close()
 
 
@@ -153,6 +168,8 @@ async def test_work_due_during_a_crash_is_done_once_and_every_message_delivered_
         results = conn.execute("SELECT COUNT(*) FROM outbox WHERE purpose = 'results'").fetchone()[0]
         polls = conn.execute("SELECT status FROM polls").fetchall()
         jobs = Counter(state for (state,) in conn.execute("SELECT state FROM jobs WHERE due_at <= ?", [iso(moment)]))
+        reminders_due = conn.execute("SELECT COUNT(*) FROM jobs WHERE kind = 'tasting.remind' AND due_at <= ?", [iso(moment)]).fetchone()[0]
+        reminder_rows = Counter(key.split("|")[0] for (key,) in conn.execute("SELECT dedupe_key FROM outbox WHERE purpose = 'reminder'"))
     assert all(in_flight), in_flight  # the crash did cut messages off on both messengers
     assert set(states) == {"sent"}, states
     # every due job ran once: the poll closed once (results to the group and the three on
@@ -160,6 +177,8 @@ async def test_work_due_during_a_crash_is_done_once_and_every_message_delivered_
     assert polls == [("closed",)] and results == 4
     assert sent_prompts == due_prompts and set(prompt_rows.values()) == {1}
     assert set(jobs) == {"done"}
+    # every tasting reminder due (a day before, for all six who signed up) went out once
+    assert reminders_due >= 6 and len(reminder_rows) == reminders_due and set(reminder_rows.values()) == {3}
     # every message arrived once: as many at each chat as the outbox sent there
     to_telegram = Counter(f"telegram:{c['chat_id']}" for c in telegram.sent() if c.method.startswith("send"))
     assert to_telegram + Counter({chat: n for chat, n in to_whatsapp.items()}) == rows_per_chat
