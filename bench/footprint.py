@@ -18,11 +18,11 @@ from bench.harness import Bot, Fakes
 IDLE_S = 5.0
 
 
-async def footprint(folder: Path, fakes: Fakes) -> dict[str, Any]:
+async def footprint(folder: Path, fakes: Fakes, idle_s: float = IDLE_S) -> dict[str, Any]:
     bot = Bot(folder / "footprint", fakes)
     first = bot.start()
     try:
-        await asyncio.sleep(IDLE_S)
+        await asyncio.sleep(idle_s)
         rss = bot.rss_mb()
     finally:
         bot.stop()
