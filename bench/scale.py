@@ -14,6 +14,7 @@ and 100,000 members), 1,000,000 processed event ids, 500,000 sent messages in th
 
 from __future__ import annotations
 
+import asyncio
 import random
 import time
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,7 @@ from typing import Any
 from localbot import outbox, scheduler
 from localbot.clock import ManualClock, iso
 from localbot.core import Core
-from localbot.events import Chat, ChatKind, ChoicePicked, Sender
+from localbot.events import Chat, ChatKind, ChoicePicked, Message, Sender
 from localbot.settings import Settings
 from localbot.storage import open_database
 
@@ -124,9 +125,24 @@ async def deadline_wave(database: Path) -> dict[str, Any]:
     try:
         core = Core(settings, db, clock=ManualClock(NOW + timedelta(seconds=1)))
         queued_before = db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
+        waits: list[float] = []
+
+        async def members_meanwhile() -> None:
+            """A member of some community writes every 20 ms while the wave runs: how long they wait."""
+            for n in range(10**6):
+                written = time.perf_counter() + 0.02
+                await asyncio.sleep(0.02)  # they write now; the event loop gets to them when a job lets it
+                group = Chat(f"telegram:-100{1 + n % 50}", ChatKind.GROUP, "Estate")
+                await core.handle(Message(chat=group, sender=Sender(f"telegram:{8_000_000 + n}", "Neighbour"), text="hello", event_id=f"wave:{n}"))
+                waits.append(time.perf_counter() - written)
+
+        chatter = asyncio.create_task(members_meanwhile())
+        await asyncio.sleep(0)  # the first member is about to write
         started = time.perf_counter()
         ran = await core.run_until_idle()
         took = time.perf_counter() - started
+        await asyncio.sleep(0.05)  # the member who wrote during the last job is answered now
+        chatter.cancel()
         queued = db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()[0] - queued_before
         started = time.perf_counter()
         for _ in range(100):
@@ -139,7 +155,10 @@ async def deadline_wave(database: Path) -> dict[str, Any]:
         for _ in range(100):
             scheduler.next_due(db)
         next_due_ms = (time.perf_counter() - started) * 10
+        waits.sort()
         return {"jobs": ran, "jobs_s": took, "jobs_per_s": ran / took if took else 0.0, "messages_queued": queued,
+                "event_wait_p50_ms": waits[len(waits) // 2] * 1000 if waits else 0.0,
+                "event_wait_max_ms": waits[-1] * 1000 if waits else 0.0, "events_meanwhile": len(waits),
                 "claim_200_ms": claim_ms, "claimed": len(claimed), "next_attempt_ms": next_ms, "next_due_ms": next_due_ms}
     finally:
         db.close()

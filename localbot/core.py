@@ -390,8 +390,10 @@ class Core:
         for job in scheduler.claim_due(self.db, self.clock.now(), limit):
             await self._run_job(job)
             ran += 1
-        if ran:
+            # A job is synchronous and may take a while (a poll's closing draws its chart): between
+            # jobs, let waiting events in and what the job queued go out, rather than after the batch.
             self.wake()
+            await asyncio.sleep(0)
         return ran
 
     async def run_until_idle(self, max_rounds: int = 1000) -> int:

@@ -11,16 +11,22 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from localbot import outbox
+from localbot import outbox, scheduler
 from localbot.adapters.base import DEFAULT_CAPABILITIES, DeliveryResult
 from localbot.adapters.telegram import ChatPacer
-from localbot.clock import from_iso
+from localbot.clock import ManualClock, from_iso
 from localbot.core import Core
+from localbot.events import Message, Sender
+from localbot.handlers import build_router
+from localbot.handlers.context import JobContext
 from localbot.outbox import Outgoing
 from localbot.replies import Text
+from localbot.scheduler import Job
+from localbot.settings import Settings
+from localbot.storage import open_database
 from localbot.storage.db import one
 from tests.fakes.telegram_api import FloodLimits, Person
-from tests.helpers import RecordingAdapter
+from tests.helpers import GROUP, RecordingAdapter
 from tests.telegram_env import running
 
 
@@ -115,3 +121,31 @@ async def test_organiser_checks_in_a_busy_group_do_not_wait_behind_its_messages(
         for member in members:
             [reply] = await env.next_messages(member.id)
             assert reply["text"] == "Only organisers can use /invite."
+
+
+async def test_events_are_handled_between_the_jobs_of_a_deadline_wave(settings: Settings, clock: ManualClock) -> None:
+    """Many deadlines at once (every community's poll closing at 18:00) must not shut members out
+    until the last job is done: each job takes a while (a closing draws a chart), and events wait
+    for at most one of them."""
+    router = build_router()
+
+    @router.job("drill.slow")
+    def slow(ctx: JobContext, job: Job) -> None:
+        time.sleep(0.05)  # a chart being drawn
+
+    db = open_database(settings.database)
+    core = Core(settings, db, clock=clock, router=router)
+    core.attach(RecordingAdapter())
+    for n in range(30):
+        scheduler.schedule(db, "drill.slow", clock.now(), {"n": n}, now=clock.now())
+    async def member_writes() -> float:
+        await core.handle(Message(chat=GROUP, sender=Sender("console:bartek", "Bartek"), text="hello"))
+        return time.monotonic()
+
+    started = time.monotonic()
+    wave = asyncio.create_task(core.run_due_jobs())  # the wave begins …
+    handled = asyncio.create_task(member_writes())  # … and a member writes at once
+    waited = await handled - started
+    assert await wave == 30
+    assert waited < 0.5, waited  # not the whole wave's 1.5 s
+    db.close()
