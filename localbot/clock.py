@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -72,6 +73,7 @@ class ManualClock:
         self._now = moment
 
 
+@lru_cache(maxsize=64)
 def iso(moment: datetime) -> str:
     """Fixed-width UTC text, so that string order in SQLite equals time order."""
     if moment.tzinfo is None:

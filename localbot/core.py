@@ -16,13 +16,14 @@ answers "please try again" and records nothing, so a re-delivery can still succe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import logging
 import re
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 import sqlite_utils
@@ -167,7 +168,7 @@ class Core:
                 member, community = self._resolve(event, now)
                 ctx = Context(self, event, member, community, LookupView(lookups))
                 try:
-                    with self.db.atomic():  # a savepoint: a refused request leaves no half-writes
+                    with _savepoint(self.db):  # a refused request leaves no half-writes
                         replies = self.dispatch(ctx)
                 except HandlerError as refused:
                     replies = [Text(text=refused.message)]
@@ -205,7 +206,7 @@ class Core:
         return Text(text=text)
 
     def _claim_event(self, event_id: str, now: Any) -> bool:
-        cursor = self.db.execute(
+        cursor = self.db.conn.execute(
             "INSERT INTO inbound_events (event_id, received_at) VALUES (?, ?) ON CONFLICT DO NOTHING", [event_id, iso(now)]
         )
         return cursor.rowcount > 0
@@ -616,6 +617,21 @@ async def _fetch(wanted: Prefetch) -> Any:
     except Exception as exc:  # noqa: BLE001 - any network failure becomes an answer
         log.warning("lookup %r failed: %s", wanted.key, exc)
         return Failed(exc)
+
+
+@contextlib.contextmanager
+def _savepoint(db: sqlite_utils.Database) -> Iterator[None]:
+    """The handler's savepoint inside the event's transaction (what ``db.atomic()`` does when nested,
+    under one fixed name: this runs for every event, and a random name per event costs)."""
+    db.conn.execute("SAVEPOINT handler")
+    try:
+        yield
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK TO SAVEPOINT handler")
+            db.conn.execute("RELEASE SAVEPOINT handler")
+        raise
+    db.conn.execute("RELEASE SAVEPOINT handler")
 
 
 def _as_choice(event: Message, payload: str) -> ChoicePicked:

@@ -146,21 +146,29 @@ def split_command(text: str, bot_username: str | None = None) -> tuple[str, str]
     return name.lower(), (args or "").strip()
 
 
-@cache
-def _hints(cls: type) -> dict[str, typing.Any]:
-    return typing.get_type_hints(cls)
-
-
-def _matches(value: object, hint: typing.Any) -> bool:
+def _check_for(hint: typing.Any) -> typing.Callable[[object], bool]:
+    """A check that a value has the annotated type (what events use: classes, unions, None, floats)."""
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        return any(_matches(value, option) for option in typing.get_args(hint))
+        options = [_check_for(option) for option in typing.get_args(hint)]
+        return lambda value: any(check(value) for check in options)
     if hint is type(None):
-        return value is None
+        return lambda value: value is None
     if hint is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
+        return lambda value: isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        inner = _checker(hint)
+        return lambda value: isinstance(value, hint) and inner(value)
     if isinstance(hint, type):
-        return isinstance(value, hint) and (not dataclasses.is_dataclass(hint) or well_typed(value))
-    return True  # nothing more elaborate is used in events
+        return lambda value: isinstance(value, hint)
+    return lambda value: True  # nothing more elaborate is used in events
+
+
+@cache
+def _checker(cls: type) -> typing.Callable[[object], bool]:
+    """One check per field of a dataclass, built once per class (this runs on every event)."""
+    hints = typing.get_type_hints(cls)
+    checks = [(f.name, _check_for(hints[f.name])) for f in dataclasses.fields(cls)]
+    return lambda value: all(check(getattr(value, name)) for name, check in checks)
 
 
 def well_typed(value: object) -> bool:
@@ -170,5 +178,4 @@ def well_typed(value: object) -> bool:
     whatever the JSON held (python-telegram-bot does not check types): a longitude that is text, a
     button's data that is a number. The core refuses such an event at the door.
     """
-    hints = _hints(type(value))
-    return all(_matches(getattr(value, f.name), hints[f.name]) for f in dataclasses.fields(value))  # type: ignore[arg-type]
+    return _checker(type(value))(value)
