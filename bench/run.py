@@ -160,7 +160,7 @@ async def vote_burst(run: Run) -> None:
 
 async def fanout_figures(run: Run) -> None:
     r = await fanout.fanout(run.folder, run.fakes, run.sizes["fanout_members"])
-    for messenger, low, high in (("telegram", 25.0, 30.0), ("whatsapp", 9.0, 10.0)):
+    for messenger, low, high in (("telegram", 24.0, 30.0), ("whatsapp", 9.0, 10.0)):
         got = r[messenger]
         complete = got["sent"] == r["members_per_messenger"] and got["duplicates"] == 0
         # A fan-out that fits in the first burst has no steady rate to judge; only the limits count then.
