@@ -393,8 +393,10 @@ class Core:
             ran += 1
             # A job is synchronous and may take a while (a poll's closing draws its chart): between
             # jobs, let waiting events in and what the job queued go out, rather than after the batch.
+            # A timer, not sleep(0): that would put this task back in the queue ahead of what
+            # became ready meanwhile (a webhook request), which would then wait for one more job.
             self.wake()
-            await asyncio.sleep(0)
+            await asyncio.sleep(0.001)
         return ran
 
     async def run_until_idle(self, max_rounds: int = 1000) -> int:
