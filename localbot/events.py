@@ -178,4 +178,5 @@ def well_typed(value: object) -> bool:
     whatever the JSON held (python-telegram-bot does not check types): a longitude that is text, a
     button's data that is a number. The core refuses such an event at the door.
     """
-    return _checker(type(value))(value)
+    kind: type = type(value)  # typed as a plain class: mypy finds type[object] not Hashable
+    return _checker(kind)(value)

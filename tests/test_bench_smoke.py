@@ -14,7 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = {
-    "handler_votes_per_s", "nearest_point_ms_1k", "telegram_webhook_updates_per_s", "whatsapp_webhook_per_s", "vote_burst",
+    "handler_votes_per_s", "nearest_point_ms_1k", "telegram_webhook_updates_per_s", "telegram_webhook_share_same_transport",
+    "whatsapp_webhook_per_s", "vote_burst",
     "fanout_telegram_per_s", "fanout_whatsapp_per_s", "idle_rss_mb", "startup_s", "export_1m_votes_s", "export_1m_votes_peak_mb",
 }  # fmt: skip
 
