@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -72,13 +73,13 @@ class ManualClock:
         self._now = moment
 
 
+@lru_cache(maxsize=64)
 def iso(moment: datetime) -> str:
     """Fixed-width UTC text, so that string order in SQLite equals time order."""
     if moment.tzinfo is None:
         raise ValueError("naive datetimes are ambiguous; attach a time zone first")
     # Round to milliseconds: enough for ordering, short enough to read.
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def from_iso(text: str) -> datetime:

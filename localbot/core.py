@@ -16,12 +16,14 @@ answers "please try again" and records nothing, so a re-delivery can still succe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import functools
 import logging
 import re
 import sqlite3
 from collections import defaultdict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 import sqlite_utils
@@ -48,6 +50,7 @@ from localbot.events import (
     MemberLeft,
     Message,
     PhotoShared,
+    well_typed,
 )
 from localbot.handlers import conversation as conv
 from localbot.handlers.context import (
@@ -65,6 +68,7 @@ from localbot.replies import Ack, Choices, Edit, LiveEdit, Reply, Text
 from localbot.settings import Settings
 from localbot.storage.db import one
 from localbot.storage.secret import load_or_create_secret
+from localbot.text import whole_number
 
 log = logging.getLogger(__name__)
 
@@ -91,17 +95,22 @@ class Core:
         self.router = router or build_router()
         self.adapters: dict[str, Adapter] = {}
         self.secret = secret or load_or_create_secret(settings.database)
-        self._wake_outbox = asyncio.Event()
+        #: One per messenger's delivery loop (see :meth:`start`).
+        self._wake_outbox: dict[str, asyncio.Event] = {}
         self._wake_jobs = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._running = False
         self._recurring_armed = False
         self.delivery_concurrency = 8
+        #: Delivery outcomes the database could not take yet (see :meth:`_record`).
+        self._unrecorded: list[Callable[[], Any]] = []
 
     # --- adapters ------------------------------------------------------------------------------
 
     def attach(self, adapter: Adapter) -> None:
         self.adapters[adapter.messenger] = adapter
+        if self._running and adapter.messenger not in self._wake_outbox:
+            self._start_delivery(adapter.messenger)
 
     def capabilities(self, messenger: str) -> Capabilities:
         adapter = self.adapters.get(messenger)
@@ -128,6 +137,9 @@ class Core:
 
     async def handle(self, event: Event) -> list[Reply]:
         """Process one event exactly once and return the replies for the chat it came from."""
+        if not well_typed(event):
+            log.warning("ignoring an event whose fields have the wrong types: %r", event)
+            return []
         lookups: dict[Hashable, Any] = {}
         for _ in range(MAX_PREFETCH_ROUNDS):
             try:
@@ -135,11 +147,17 @@ class Core:
             except Prefetch as wanted:
                 lookups[wanted.key] = await _fetch(wanted)
                 continue
-            self._wake_outbox.set()
+            except Exception:  # noqa: BLE001 - whatever an event holds, nothing raises to the adapter
+                log.exception("could not handle %r", event)
+                return [self._failure(event, self._apology(event))]
+            self.wake()
             self._wake_jobs.set()
             return replies
         log.error("event needed more than %d lookups: %r", MAX_PREFETCH_ROUNDS, event)
-        return [Text(text=translator(self.settings.language)._("Sorry, something went wrong on my side. Please try again."))]
+        return [self._failure(event, self._apology(event))]
+
+    def _apology(self, event: Event) -> str:
+        return translator(self._language_without_writing(event))._("Sorry, something went wrong on my side. Please try again.")
 
     def _handle_once(self, event: Event, lookups: dict[Hashable, Any]) -> list[Reply]:
         now = self.clock.now()
@@ -150,27 +168,45 @@ class Core:
                 member, community = self._resolve(event, now)
                 ctx = Context(self, event, member, community, LookupView(lookups))
                 try:
-                    with self.db.atomic():  # a savepoint: a refused request leaves no half-writes
+                    with _savepoint(self.db):  # a refused request leaves no half-writes
                         replies = self.dispatch(ctx)
                 except HandlerError as refused:
                     replies = [Text(text=refused.message)]
                 except (Prefetch, sqlite3.OperationalError):
                     raise
                 except LookupFailed:
-                    replies = [Text(text=ctx.t._("I could not reach the messenger just now. Please try again in a moment."))]
+                    replies = [self._failure(event, ctx.t._("I could not reach the messenger just now. Please try again in a moment."))]
                 except Exception:
                     log.exception("handler failed for %r", event)
-                    replies = [Text(text=ctx.t._("Sorry, something went wrong on my side. Please try again."))]
+                    replies = [self._failure(event, ctx.t._("Sorry, something went wrong on my side. Please try again."))]
                 for reply in replies:
                     self.note_menu(event.chat.ref, reply, now)
                 return replies
         except sqlite3.OperationalError as exc:  # locked, disk full, read-only: nothing was written
             log.error("database error while handling %r: %s", event, exc)
-            language = normalize_language(event.sender.language) or self.settings.language
-            return [Text(text=translator(language)._("I could not save that just now. Please try again in a moment."))]
+            t = translator(self._language_without_writing(event))
+            return [self._failure(event, t._("I could not save that just now. Please try again in a moment."))]
+
+    def _language_without_writing(self, event: Event) -> str:
+        """The member's language when nothing can be written: reading usually still works (WAL
+        lets readers past a writer, and a full disk can still be read)."""
+        try:
+            member = community_store.member_by_ref(self.db, event.sender.ref)
+        except (sqlite3.Error, OverflowError, TypeError):
+            member = None
+        if member is not None:
+            return self.language_for(member, None)
+        return normalize_language(event.sender.language if isinstance(event.sender.language, str) else None) or self.settings.language
+
+    def _failure(self, event: Event, text: str) -> Reply:
+        """The core's own apology. Where a button press is answered in place (Telegram), only the
+        member who pressed sees it; elsewhere it is a message in the chat."""
+        if isinstance(event, ChoicePicked) and self.capabilities(event.messenger).buttons:
+            return Ack(text=text)
+        return Text(text=text)
 
     def _claim_event(self, event_id: str, now: Any) -> bool:
-        cursor = self.db.execute(
+        cursor = self.db.conn.execute(
             "INSERT INTO inbound_events (event_id, received_at) VALUES (?, ?) ON CONFLICT DO NOTHING", [event_id, iso(now)]
         )
         return cursor.rowcount > 0
@@ -247,7 +283,8 @@ class Core:
         return as_replies(handler(ctx, event, parts))
 
     def _conversation_choice(self, ctx: Context, event: ChoicePicked, parts: list[str]) -> list[Reply]:
-        current = conv.load_by_id(self.db, int(parts[0])) if parts and parts[0].isdigit() else None
+        ident = whole_number(parts[0]) if parts else None
+        current = conv.load_by_id(self.db, ident) if ident is not None else None
         if current is None or current.member_id != ctx.member.id:
             return [Ack(text=ctx.t._("This question is no longer open."))]
         flow = self.router.flows.get(current.flow)
@@ -354,8 +391,12 @@ class Core:
         for job in scheduler.claim_due(self.db, self.clock.now(), limit):
             await self._run_job(job)
             ran += 1
-        if ran:
-            self._wake_outbox.set()
+            # A job is synchronous and may take a while (a poll's closing draws its chart): between
+            # jobs, let waiting events in and what the job queued go out, rather than after the batch.
+            # A timer, not sleep(0): that would put this task back in the queue ahead of what
+            # became ready meanwhile (a webhook request), which would then wait for one more job.
+            self.wake()
+            await asyncio.sleep(0.001)
         return ran
 
     async def run_until_idle(self, max_rounds: int = 1000) -> int:
@@ -412,11 +453,15 @@ class Core:
     def wake(self) -> None:
         """Have the delivery loop look at the outbox now: for adapters that queue a message
         themselves (a reply postponed by flood control) outside :meth:`handle`."""
-        self._wake_outbox.set()
+        for event in self._wake_outbox.values():
+            event.set()
 
-    async def deliver_pending(self, limit: int = 200) -> int:
-        """Deliver what is due in the outbox: in order within a chat, several chats at once."""
-        items = outbox.claim(self.db, self.clock.now(), sorted(self.adapters), limit)
+    async def deliver_pending(self, limit: int = 200, messengers: list[str] | None = None) -> int:
+        """Deliver what is due in the outbox (for ``messengers``, by default all): in order within a
+        chat, several chats at once."""
+        if not self._record_held():
+            return 0  # the database still takes nothing: claim nothing more until it does
+        items = outbox.claim(self.db, self.clock.now(), sorted(self.adapters) if messengers is None else messengers, limit)
         if not items:
             return 0
         by_chat: dict[str, list[outbox.Outgoing]] = defaultdict(list)
@@ -430,7 +475,11 @@ class Core:
                     if not await self._deliver_one(item):
                         # keep the chat's order: what follows a failed message waits for it
                         for later in queue[position + 1 :]:
-                            outbox.mark_retry(self.db, later, self.clock.now(), outbox.backoff(1), "waiting for an earlier message")
+                            self._record(
+                                functools.partial(
+                                    outbox.mark_retry, self.db, later, self.clock.now(), outbox.backoff(1), "waiting for an earlier message"
+                                )
+                            )
                         return
 
         await asyncio.gather(*(run_chat(queue) for queue in by_chat.values()))
@@ -441,7 +490,7 @@ class Core:
         if isinstance(item.reply, LiveEdit):
             rendered = self._render_live(item.reply)
             if rendered is None:
-                outbox.mark_failed(self.db, item.id, "nothing to show any more", skipped=True)
+                self._record(functools.partial(outbox.mark_failed, self.db, item.id, "nothing to show any more", skipped=True))
                 return True
             item = dataclasses.replace(item, reply=rendered)
         try:
@@ -451,16 +500,42 @@ class Core:
             result = RetryLater(outbox.backoff(item.attempts), f"{type(exc).__name__}: {exc}")
         now = self.clock.now()
         if isinstance(result, Sent):
+            self._record(functools.partial(self._record_sent, item, result, now))
+            return True
+        if isinstance(result, RetryLater):
+            self._record(functools.partial(outbox.mark_retry, self.db, item, now, result.after, result.error))
+            return False
+        assert isinstance(result, Undeliverable)
+        self._record(functools.partial(outbox.mark_failed, self.db, item.id, result.error, skipped=result.skipped))
+        return True
+
+    def _record_sent(self, item: outbox.Outgoing, result: Sent, now: Any) -> None:
+        with self.db.atomic():
             outbox.mark_sent(self.db, item.id, now, result.platform_id)
             key = getattr(item.reply, "key", None)
             if key and result.platform_id and not isinstance(item.reply, Edit):
                 self.remember_message(item.chat_ref, key, result.platform_id)
-            return True
-        if isinstance(result, RetryLater):
-            outbox.mark_retry(self.db, item, now, result.after, result.error)
-            return False
-        assert isinstance(result, Undeliverable)
-        outbox.mark_failed(self.db, item.id, result.error, skipped=result.skipped)
+
+    def _record(self, write: Callable[[], Any]) -> None:
+        """Record how a delivery went. If the database takes nothing just now (locked, disk full),
+        the write is held and tried again before anything else is claimed; the row stays 'sending'
+        meanwhile, so it is neither sent again nor forgotten (a restart would send it again)."""
+        if not self._unrecorded:
+            try:
+                write()
+                return
+            except sqlite3.OperationalError as exc:
+                log.error("could not record a delivery (%s); holding it until the database takes it", exc)
+        self._unrecorded.append(write)
+
+    def _record_held(self) -> bool:
+        """Write the held records, oldest first; False while the database still refuses."""
+        while self._unrecorded:
+            try:
+                self._unrecorded[0]()
+            except sqlite3.OperationalError:
+                return False
+            self._unrecorded.pop(0)
         return True
 
     def _render_live(self, live: LiveEdit) -> Reply | None:
@@ -483,15 +558,19 @@ class Core:
     async def start(self) -> None:
         self.recover()
         self._running = True
-        self._tasks = [
-            asyncio.create_task(self._job_loop(), name="localbot-jobs"),
-            asyncio.create_task(self._outbox_loop(), name="localbot-outbox"),
-        ]
+        self._tasks = [asyncio.create_task(self._job_loop(), name="localbot-jobs")]
+        for messenger in sorted(self.adapters):
+            self._start_delivery(messenger)
+
+    def _start_delivery(self, messenger: str) -> None:
+        """A delivery loop per messenger: Twilio's ten messages a second must not hold up Telegram's thirty."""
+        self._wake_outbox[messenger] = asyncio.Event()
+        self._tasks.append(asyncio.create_task(self._outbox_loop(messenger), name=f"localbot-outbox-{messenger}"))
 
     async def stop(self) -> None:
         self._running = False
         self._wake_jobs.set()
-        self._wake_outbox.set()
+        self.wake()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -500,6 +579,7 @@ class Core:
             except asyncio.CancelledError:
                 pass
         self._tasks = []
+        self._wake_outbox = {}
 
     async def _sleep_until(self, event: asyncio.Event, due: Any, cap: float) -> None:
         delay = cap
@@ -521,14 +601,14 @@ class Core:
                 log.exception("job loop")
             await self._sleep_until(self._wake_jobs, scheduler.next_due(self.db), 30.0)
 
-    async def _outbox_loop(self) -> None:
+    async def _outbox_loop(self, messenger: str) -> None:
         while self._running:
             try:
-                if await self.deliver_pending():
+                if await self.deliver_pending(messengers=[messenger]):
                     continue
             except Exception:  # noqa: BLE001
-                log.exception("outbox loop")
-            await self._sleep_until(self._wake_outbox, outbox.next_attempt(self.db, sorted(self.adapters)), 5.0)
+                log.exception("outbox loop (%s)", messenger)
+            await self._sleep_until(self._wake_outbox[messenger], outbox.next_attempt(self.db, [messenger]), 5.0)
 
 
 async def _fetch(wanted: Prefetch) -> Any:
@@ -539,6 +619,21 @@ async def _fetch(wanted: Prefetch) -> Any:
     except Exception as exc:  # noqa: BLE001 - any network failure becomes an answer
         log.warning("lookup %r failed: %s", wanted.key, exc)
         return Failed(exc)
+
+
+@contextlib.contextmanager
+def _savepoint(db: sqlite_utils.Database) -> Iterator[None]:
+    """The handler's savepoint inside the event's transaction (what ``db.atomic()`` does when nested,
+    under one fixed name: this runs for every event, and a random name per event costs)."""
+    db.conn.execute("SAVEPOINT handler")
+    try:
+        yield
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK TO SAVEPOINT handler")
+            db.conn.execute("RELEASE SAVEPOINT handler")
+        raise
+    db.conn.execute("RELEASE SAVEPOINT handler")
 
 
 def _as_choice(event: Message, payload: str) -> ChoicePicked:

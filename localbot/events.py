@@ -7,11 +7,15 @@ Adapters translate messenger traffic into these values; the handler layer never 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
+import types
+import typing
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 
 from localbot.refs import messenger_of
 
@@ -140,3 +144,39 @@ def split_command(text: str, bot_username: str | None = None) -> tuple[str, str]
     if addressee and bot_username and addressee.lower() != bot_username.lower():
         return None
     return name.lower(), (args or "").strip()
+
+
+def _check_for(hint: typing.Any) -> typing.Callable[[object], bool]:
+    """A check that a value has the annotated type (what events use: classes, unions, None, floats)."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        options = [_check_for(option) for option in typing.get_args(hint)]
+        return lambda value: any(check(value) for check in options)
+    if hint is type(None):
+        return lambda value: value is None
+    if hint is float:
+        return lambda value: isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        inner = _checker(hint)
+        return lambda value: isinstance(value, hint) and inner(value)
+    if isinstance(hint, type):
+        return lambda value: isinstance(value, hint)
+    return lambda value: True  # nothing more elaborate is used in events
+
+
+@cache
+def _checker(cls: type) -> typing.Callable[[object], bool]:
+    """One check per field of a dataclass, built once per class (this runs on every event)."""
+    hints = typing.get_type_hints(cls)
+    checks = [(f.name, _check_for(hints[f.name])) for f in dataclasses.fields(cls)]
+    return lambda value: all(check(getattr(value, name)) for name, check in checks)
+
+
+def well_typed(value: object) -> bool:
+    """Whether an event (or a part of one) holds what its annotations say, all the way down.
+
+    Adapters build events from what a messenger sent, and a messenger's library may pass on
+    whatever the JSON held (python-telegram-bot does not check types): a longitude that is text, a
+    button's data that is a number. The core refuses such an event at the door.
+    """
+    kind: type = type(value)  # typed as a plain class: mypy finds type[object] not Hashable
+    return _checker(kind)(value)

@@ -72,16 +72,22 @@ def enqueue(
     due = max(now, not_before) if not_before else now
     if coalesce_key is not None:
         pending = one(
-            db, "SELECT id FROM outbox WHERE coalesce_key = ? AND state = 'pending' ORDER BY id DESC LIMIT 1", [coalesce_key]
+            db, "SELECT id, payload FROM outbox WHERE coalesce_key = ? AND state = 'pending' ORDER BY id DESC LIMIT 1", [coalesce_key]
         )
         if pending:
-            db.execute("UPDATE outbox SET payload = ? WHERE id = ?", [payload, pending["id"]])
+            # A burst of votes lands here for every vote, mostly with the same payload (a live edit
+            # is rendered when delivered): rewriting the row would only add a page to each commit.
+            if pending["payload"] != payload:
+                db.execute("UPDATE outbox SET payload = ? WHERE id = ?", [payload, pending["id"]])
             return int(pending["id"])
         if min_interval:
+            # A message being sent right now counts as sent now (not when it was queued, which
+            # may be long ago for a coalesced edit): the next one waits the full interval.
             last = one(
                 db,
-                "SELECT MAX(COALESCE(sent_at, created_at)) AS at FROM outbox WHERE coalesce_key = ? AND state IN ('sent', 'sending')",
-                [coalesce_key],
+                """SELECT MAX(CASE state WHEN 'sending' THEN :now ELSE COALESCE(sent_at, created_at) END) AS at
+                   FROM outbox WHERE coalesce_key = :key AND state IN ('sent', 'sending')""",
+                {"now": iso(now), "key": coalesce_key},
             )
             if last and last["at"]:
                 due = max(due, from_iso(last["at"]) + min_interval)

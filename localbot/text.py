@@ -24,3 +24,15 @@ def fold(text: str) -> str:
     """
     text = unicodedata.normalize("NFKD", text.casefold().replace("ł", "l"))
     return "".join(c for c in text if not unicodedata.combining(c)).strip().rstrip(".").replace("'", "")
+
+
+#: More digits than any number a member means (SQLite's integers end at 19 digits).
+MAX_DIGITS = 12
+
+
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number, or None. Digits of any script that ``int`` reads (``٣``, ``７``)
+    count; digit-like characters it does not read (``²``, ``①``, which ``str.isdigit`` accepts) do
+    not, and neither do more than :data:`MAX_DIGITS` digits (SQLite stores at most 19, and Python
+    refuses to read more than 4,300)."""
+    return int(text) if text.isdecimal() and len(text) <= MAX_DIGITS else None

@@ -25,10 +25,12 @@ from localbot.core import Core
 from localbot.settings import Settings, TelegramSettings
 from localbot.storage import open_database
 from localbot.storage.db import one
+from tests.fakes.proxy import FaultyProxy
 from tests.fakes.telegram_api import (
     TOKEN,
     Call,
     FakeBotAPI,
+    FloodLimits,
     LocalServer,
     Person,
     Updates,
@@ -119,19 +121,36 @@ def telegram_settings(tmp_path: Path, api: FakeBotAPI, *, webhook: bool, **extra
 
 
 @asynccontextmanager
-async def running(tmp_path: Path, mode: str, *, pacer: ChatPacer | None = None, **extra: Any) -> AsyncIterator[TelegramEnv]:
+async def running(
+    tmp_path: Path,
+    mode: str,
+    *,
+    pacer: ChatPacer | None = None,
+    flood: FloodLimits | None = None,
+    proxy: FaultyProxy | None = None,
+    read_timeout: float | None = None,
+    **extra: Any,
+) -> AsyncIterator[TelegramEnv]:
     """Fake Bot API, database, core with its loops, the adapter, and (webhook) the web process.
 
     Members in tests answer faster than people do, so the per-chat pace is a tenth of the real
-    one unless a test asks for another (the pace itself is tested on its own)."""
-    api = FakeBotAPI()
+    one unless a test asks for another (the pace itself is tested on its own). With ``flood`` the
+    fake enforces Telegram's flood limits; with ``proxy`` (not yet started) the adapter reaches the
+    fake through it, and ``read_timeout`` shortens how long it waits for an answer."""
+    api = FakeBotAPI(flood=flood)
     await api.start()
     api.chats[GROUP_ID] = GROUP
+    if proxy is not None:
+        proxy.upstream = api.url
+        await proxy.start()
     settings = telegram_settings(tmp_path, api, webhook=mode == "webhook", **extra)
+    if proxy is not None:
+        settings.telegram.api_url = f"{proxy.url}/bot"
     db = open_database(settings.database)
     clock = OffsetClock()
     core = Core(settings, db, clock=clock)
-    adapter = TelegramAdapter(settings, core, pacer=pacer or ChatPacer(interval=0.1, burst=3))
+    timeouts = {"read_timeout": read_timeout} if read_timeout is not None else {}
+    adapter = TelegramAdapter(settings, core, pacer=pacer or ChatPacer(interval=0.1, burst=3), **timeouts)
     core.attach(adapter)
     web: LocalServer | None = None
     env = TelegramEnv(api, core, adapter, mode, Updates(), clock)
@@ -151,4 +170,6 @@ async def running(tmp_path: Path, mode: str, *, pacer: ChatPacer | None = None, 
         await adapter.stop()
         await core.stop()
         db.close()
+        if proxy is not None:
+            await proxy.stop()
         await api.stop()

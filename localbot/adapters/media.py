@@ -78,7 +78,7 @@ class SignedMedia:
     async def _serve(self, request: Request) -> Response:
         key, name = request.path_params["key"], request.path_params["filename"]
         expires, signature = request.query_params.get("e", ""), request.query_params.get("s", "")
-        if not (_KEY.fullmatch(key) and _FILENAME.fullmatch(name) and expires.isdigit() and len(expires) <= 12):
+        if not (_KEY.fullmatch(key) and _FILENAME.fullmatch(name) and expires.isascii() and expires.isdigit() and len(expires) <= 12):
             return PlainTextResponse("not found", status_code=404)
         if not hmac.compare_digest(signature, self._sign(key, name, int(expires))):
             return PlainTextResponse("forbidden", status_code=403)

@@ -71,6 +71,7 @@ from localbot.adapters.base import (
     Sent,
     Undeliverable,
 )
+from localbot.adapters.telegram_http import READ_TIMEOUT, AiohttpRequest
 from localbot.community import store as community_store
 from localbot.community.model import ChannelKind
 from localbot.core import Core
@@ -119,6 +120,17 @@ MAX_CAPTION = 1024
 MAX_ANSWER = 200  # answerCallbackQuery's text limit
 MAX_BUTTONS_PER_ROW = 8
 ADMIN_TTL_S = 300.0
+#: Telegram's limits hold in *any* second and *any* minute, but aiolimiter (under AIORateLimiter)
+#: is a bucket that lets its capacity and a full period's refill through together: with its
+#: defaults 60 messages could go in the first second of a fan-out and 40 to a group in a minute.
+#: A bucket of capacity C refilling at R a second lets at most C + R·T through in T seconds, so:
+#: overall a burst of 3 then 25 a second (≤ 28 in any second: the rest is room for the moments a
+#: busy event loop sends a few admitted messages late, and together), per group a burst of 5 then
+#: one every 4 seconds (≤ 20 in any minute).
+OVERALL_BURST, OVERALL_PER_SECOND = 3, 25
+GROUP_BURST, GROUP_PER_MINUTE = 5, 15
+#: Bot API methods that put a message in a chat or change one: what the flood limits count.
+MESSAGE_ENDPOINTS = ("send", "edit", "copyMessage", "forwardMessage")
 POINTER_TTL_S = 600.0
 #: Private sends that answer something the member just did; a failed one earns a pointer in the group.
 POINTER_PURPOSES = ("conversation", "message")
@@ -210,7 +222,10 @@ def is_private_ref(ref: str) -> bool:
 
 
 def sender_of(user: User) -> Sender:
-    return Sender(ref_of(user.id), user.full_name, language=user.language_code, username=user.username)
+    def text(value: object) -> str | None:  # python-telegram-bot does not check the JSON's types
+        return value if isinstance(value, str) else None
+
+    return Sender(ref_of(user.id), str(user.full_name), language=text(user.language_code), username=text(user.username))
 
 
 def chat_of(chat: TgChat) -> Chat | None:
@@ -296,6 +311,19 @@ def event_of(update: Update, bot_username: str | None) -> Event | None:
 # --- flood safety and ordering -------------------------------------------------------------------
 
 
+class MessageRateLimiter(AIORateLimiter):
+    """python-telegram-bot's limiter, for what Telegram's flood limits count: messages sent or
+    changed. AIORateLimiter counts every request that names a chat, so an organiser check
+    (``getChatMember``) in a busy group waited its turn behind the group's messages, seconds each."""
+
+    async def process_request(
+        self, callback: Any, args: Any, kwargs: dict[str, Any], endpoint: str, data: dict[str, Any], rate_limit_args: int | None
+    ) -> Any:
+        if not endpoint.startswith(MESSAGE_ENDPOINTS):
+            return await callback(*args, **kwargs)
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+
 class ChatPacer:
     """Spaces the messages to one chat: on average one per ``interval`` seconds, with short bursts.
 
@@ -333,7 +361,8 @@ def ordering_key(update: object) -> Hashable:
     if not isinstance(update, Update):
         return None
     chat, user = update.effective_chat, update.effective_user
-    return (chat.id if chat else None, user.id if user else None)
+    # Ids are integers; anything else (a malformed update) must still make a usable key.
+    return (chat.id if chat and isinstance(chat.id, int) else None, user.id if user and isinstance(user.id, int) else None)
 
 
 class SenderOrder(BaseUpdateProcessor):
@@ -386,7 +415,9 @@ class TelegramAdapter(Adapter):
     messenger = "telegram"
     capabilities = DEFAULT_CAPABILITIES["telegram"]
 
-    def __init__(self, settings: Settings, core: Core, *, pacer: ChatPacer | None = None, concurrency: int = 32) -> None:
+    def __init__(
+        self, settings: Settings, core: Core, *, pacer: ChatPacer | None = None, concurrency: int = 32, read_timeout: float = READ_TIMEOUT
+    ) -> None:
         tg = settings.telegram
         if tg.token is None or not tg.token.get_secret_value():
             raise SettingsError("setting telegram.token (LOCALBOT_TELEGRAM__TOKEN) is needed for Telegram")
@@ -405,7 +436,17 @@ class TelegramAdapter(Adapter):
             .token(tg.token.get_secret_value())
             .base_url(tg.api_url)
             .base_file_url(tg.file_url or file_url_for(tg.api_url))
-            .rate_limiter(AIORateLimiter(max_retries=3))
+            .request(AiohttpRequest(read_timeout=read_timeout))
+            .get_updates_request(AiohttpRequest(connections=1))
+            .rate_limiter(
+                MessageRateLimiter(
+                    overall_max_rate=OVERALL_BURST,
+                    overall_time_period=OVERALL_BURST / OVERALL_PER_SECOND,
+                    group_max_rate=GROUP_BURST,
+                    group_time_period=60 * GROUP_BURST / GROUP_PER_MINUTE,
+                    max_retries=3,
+                )
+            )
             .concurrent_updates(SenderOrder(concurrency))
             .job_queue(None)  # scheduled work lives in SQLite (localbot.scheduler)
         )
@@ -518,7 +559,10 @@ class TelegramAdapter(Adapter):
         except Exception as exc:  # noqa: BLE001 - an update we cannot read must not come back forever
             log.warning("ignoring an update python-telegram-bot cannot read: %s", exc)
             return Response(status_code=200)
-        await self.app.update_processor.process_update(update, self.app.process_update(update))
+        try:
+            await self.app.update_processor.process_update(update, self.app.process_update(update))
+        except Exception as exc:  # noqa: BLE001 - nor must one that breaks its processing
+            log.warning("ignoring an update python-telegram-bot cannot process: %r", exc, exc_info=True)
         return Response(status_code=200)
 
     # --- inbound ------------------------------------------------------------------------------
@@ -532,6 +576,10 @@ class TelegramAdapter(Adapter):
             if update.chat_member is not None:
                 self._note_admin(update.chat_member.chat.id, update.chat_member.new_chat_member)
             event = event_of(update, self.username)
+        except Exception as exc:  # noqa: BLE001 - malformed past what python-telegram-bot checks
+            log.warning("ignoring a Telegram update that cannot be read: %r", exc)
+            return
+        try:
             if event is not None:
                 replies = await self.core.handle(event)
             else:

@@ -137,8 +137,10 @@ class Recent:
 class TwilioApi:
     """The few calls the WhatsApp adapter makes: send a message, list recent ones, fetch media."""
 
-    def __init__(self, account_sid: str, auth_token: str, sender: str, *, api_url: str | None, per_second: float) -> None:
-        self.http = GatewayHttpClient(api_url)
+    def __init__(
+        self, account_sid: str, auth_token: str, sender: str, *, api_url: str | None, per_second: float, timeout: float = REQUEST_TIMEOUT_S
+    ) -> None:
+        self.http = GatewayHttpClient(api_url, timeout)
         self.client = Client(account_sid, auth_token, http_client=self.http)
         self.sender = sender
         self._auth = (account_sid, auth_token)

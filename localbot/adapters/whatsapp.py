@@ -27,11 +27,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
 
 from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import Request
@@ -90,6 +92,7 @@ from localbot.replies import (
 )
 from localbot.settings import Settings
 from localbot.storage.db import one
+from localbot.text import whole_number
 
 log = logging.getLogger(__name__)
 
@@ -250,14 +253,38 @@ class WhatsAppAdapter(Adapter):
             return PlainTextResponse("invalid signature", status_code=403)
         except BadRequest as exc:
             return PlainTextResponse(f"bad request: {exc}", status_code=400)
+        if event is None:
+            return Response(EMPTY_TWIML, media_type="text/xml")
         if isinstance(event, Event):
-            replies = await self.core.handle(event)
+            chat_ref, key, replies = event.chat.ref, event.event_id or "", await self.core.handle(event)
+        else:
+            chat_ref, key, replies = form["From"], f"whatsapp:{form['MessageSid']}", [event]
+        try:
             # No await between handle() and queueing: the outbox loop, woken by handle(), runs only
             # after these rows are committed.
-            self._queue_replies(event.chat.ref, event.event_id or "", replies)
-        elif event is not None:
-            self._queue_replies(form["From"], f"whatsapp:{form['MessageSid']}", [event])
+            self._queue_replies(chat_ref, key, replies)
+        except sqlite3.OperationalError as exc:
+            # The database takes nothing just now (locked, disk full), so the answer ("I could not
+            # save that, please try again") cannot wait in the outbox: it goes back in the webhook's
+            # own response, which Twilio sends; the member's window is open, they have just written.
+            log.error("could not queue the answer to %s (%s); answering in the webhook response", chat_ref, exc)
+            return Response(self.twiml(chat_ref, replies), media_type="text/xml")
         return Response(EMPTY_TWIML, media_type="text/xml")
+
+    def twiml(self, chat_ref: str, replies: list[Reply]) -> str:
+        """Replies as TwiML ``<Message>`` verbs: their text (choices numbered), split at WhatsApp's length."""
+        try:
+            member = community_store.member_by_ref(self.core.db, chat_ref)
+        except sqlite3.Error:
+            member = None
+        t = self.core.translator_for(member, None)
+        bodies = [
+            chunk
+            for reply in replies
+            if not (isinstance(reply, Edit) and not reply.fallback)
+            for chunk in chunks(plain_text(reply, t), MAX_BODY)
+        ]
+        return EMPTY_TWIML.replace("</Response>", "".join(f"<Message>{escape(body)}</Message>" for body in bodies) + "</Response>")
 
     def event_from(self, form: Mapping[str, str]) -> Event | Reply | None:
         """The neutral event a webhook stands for; a :class:`Reply` where we can only answer (a voice
@@ -285,10 +312,10 @@ class WhatsAppAdapter(Adapter):
             body = form.get("ButtonText", "") or body  # a template's own button: read its words
         if "Latitude" in form or "Longitude" in form:
             return self._location(form, base)
-        media_count = form.get("NumMedia", "0") or "0"
-        if not media_count.isdigit() or int(media_count) > 10:
+        media_count = whole_number(form.get("NumMedia", "0") or "0")
+        if media_count is None or media_count > 10:
             raise BadRequest("NumMedia is not a small number")
-        if int(media_count):
+        if media_count:
             url = form.get("MediaUrl0", "")
             kind = form.get("MediaContentType0", "")
             if not url.startswith(("https://", "http://")) or len(url) > 2048:
@@ -350,7 +377,7 @@ class WhatsAppAdapter(Adapter):
         except BadRequest as exc:
             return PlainTextResponse(f"bad request: {exc}", status_code=400)
         sid, state, code = form.get("MessageSid", ""), form.get("MessageStatus", ""), form.get("ErrorCode", "")
-        if not _SID.fullmatch(sid) or not _STATUS.fullmatch(state) or (code and not (code.isdigit() and len(code) <= 6)):
+        if not _SID.fullmatch(sid) or not _STATUS.fullmatch(state) or (code and not (code.isascii() and code.isdigit() and len(code) <= 6)):
             return PlainTextResponse("bad request: MessageSid, MessageStatus or ErrorCode malformed", status_code=400)
         query = request.query_params
         with self.core.db.atomic():
@@ -366,7 +393,7 @@ class WhatsAppAdapter(Adapter):
         """
         db = self.core.db
         row = None
-        if outbox_id.isdigit():
+        if outbox_id.isascii() and outbox_id.isdigit() and len(outbox_id) <= 18:
             row = one(db, "SELECT * FROM outbox WHERE id = ? AND messenger = 'whatsapp'", [int(outbox_id)])
             if row and not (row["platform_id"] == sid or (row["platform_id"] is None and str(row["attempts"]) == attempt)):
                 row = None

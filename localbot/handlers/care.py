@@ -35,6 +35,7 @@ from localbot.i18n import N_, Translator
 from localbot.replies import Ack, Choices, Option, Text
 from localbot.scheduler import Job
 from localbot.storage.db import one
+from localbot.text import whole_number
 
 MIN_BUDGET, MAX_BUDGET = 1, 50
 PLAN_JOB = "care.digest.plan"
@@ -153,9 +154,10 @@ def cmd_askbudget(ctx: Context, cmd: Command) -> HandlerResult:
                 community=community.name,
             )
         )
-    if not wanted.isdigit() or not MIN_BUDGET <= int(wanted) <= MAX_BUDGET:
+    budget = whole_number(wanted)
+    if budget is None or not MIN_BUDGET <= budget <= MAX_BUDGET:
         raise HandlerError(t._("Please give a number of asks a week from {low} to {high}, for example /askbudget 5.", low=MIN_BUDGET, high=MAX_BUDGET))
-    community_store.update_community_settings(ctx.db, community.id, ask_budget=int(wanted))
+    community_store.update_community_settings(ctx.db, community.id, ask_budget=budget)
     return Text(
         text=t.n_(
             "From now on nobody in {community} is asked more than {n} time in seven days.",
@@ -272,7 +274,8 @@ def _stop_text(t: Translator, community: Community) -> str:
 
 def on_digest_choice(ctx: Context, event: ChoicePicked, parts: list[str]) -> HandlerResult:
     """The digest's own button: whoever got it may stop it, even someone who no longer organises."""
-    community = community_store.get_community(ctx.db, int(parts[0])) if len(parts) == 2 and parts[0].isdigit() and parts[1] == "off" else None
+    ident = whole_number(parts[0]) if len(parts) == 2 and parts[1] == "off" else None
+    community = community_store.get_community(ctx.db, ident) if ident is not None else None
     if community is None:
         return Ack(text=ctx.t._("This button no longer works."))
     digests.set_choice(ctx.db, community.id, ctx.member.id, False, now=ctx.now)

@@ -23,6 +23,7 @@ from localbot.handlers.context import Context, HandlerError
 from localbot.handlers.router import HandlerResult, Router
 from localbot.i18n import N_, Translator
 from localbot.replies import Ack, Choices, Document, Option, PrivateLink, Reply, Text
+from localbot.text import whole_number
 
 MAX_CHAT_BYTES = 15 * 1024 * 1024
 DEFAULT_FORMAT = "csv"
@@ -136,7 +137,8 @@ def cmd_export(ctx: Context, cmd: Command) -> HandlerResult:
 
 def _community_for_organiser(ctx: Context, community_id: str) -> Community:
     """The community a button or link names, if the member organises it; refuses otherwise."""
-    community = community_store.get_community(ctx.db, int(community_id)) if community_id.isdigit() else None
+    ident = whole_number(community_id)
+    community = community_store.get_community(ctx.db, ident) if ident is not None else None
     if community is None or not ctx.is_organiser(community):
         raise HandlerError(ctx.t._("Only organisers can use /{name}.", name="export"))
     return community

@@ -36,6 +36,7 @@ from localbot.maps.hours import HoursError, parse_hours
 from localbot.maps.model import MAX_NOTE, Point, PointError, PointSpec, check_name, check_text, parse_coordinates
 from localbot.maps.tiles import TileSource
 from localbot.replies import Ack, Choices, Location, Option, Picture, Reply, Text
+from localbot.text import whole_number
 
 NEAR_COUNT = 3
 #: Beyond this the nearest point is not a neighbourhood answer: the member hears how far it is.
@@ -568,9 +569,10 @@ def cmd_removepoint(ctx: Context, cmd: Command) -> HandlerResult:
 def on_point_button(ctx: Context, event: ChoicePicked, parts: list[str]) -> HandlerResult:
     """``pt:pick:<id>`` (a member chooses a point), ``pt:rm:<id>`` and ``pt:keep:<id>`` (removal)."""
     t = ctx.t
-    if len(parts) != 2 or not parts[1].isdigit() or parts[0] not in ("pick", "rm", "keep"):
+    ident = whole_number(parts[1]) if len(parts) == 2 else None
+    if ident is None or parts[0] not in ("pick", "rm", "keep"):
         return Ack(text=t._("This button no longer works."))
-    point = store.get_point(ctx.db, int(parts[1]))
+    point = store.get_point(ctx.db, ident)
     if point is None:
         return Ack(text=t._("That pickup point no longer exists."))
     community = community_store.get_community(ctx.db, point.community_id)

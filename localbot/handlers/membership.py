@@ -30,6 +30,7 @@ from localbot.i18n import N_, Translator
 from localbot.replies import Ack, Choices, Option, Picture, Reply, Text
 from localbot.scheduler import Job
 from localbot.storage.db import one
+from localbot.text import whole_number
 
 #: The words that join or leave, in every language we speak, with and without Polish letters
 #: (phones without a Polish keyboard send "DOLACZ").
@@ -167,7 +168,8 @@ def cmd_communities(ctx: Context, cmd: Command) -> HandlerResult:
 
 def on_community_choice(ctx: Context, event: ChoicePicked, parts: list[str]) -> HandlerResult:
     t = ctx.t
-    chosen = community_store.get_community(ctx.db, int(parts[0])) if len(parts) == 1 and parts[0].isdigit() else None
+    ident = whole_number(parts[0]) if len(parts) == 1 else None
+    chosen = community_store.get_community(ctx.db, ident) if ident is not None else None
     if chosen is None or community_store.role_of(ctx.db, chosen.id, ctx.member.id) is None:
         return Ack(text=t._("You are no longer in that community. Send /communities to see where you are."))
     community_store.set_current_community(ctx.db, ctx.member.id, chosen.id)

@@ -46,6 +46,7 @@ from localbot.polls.model import (
 from localbot.polls.parse import parse_poll_args
 from localbot.replies import Ack, Choices, Edit, Option, Picture, Reply, Text
 from localbot.scheduler import Job
+from localbot.text import whole_number
 from localbot.when import WhenError, parse_deadline
 
 LIVE_EDIT_INTERVAL = timedelta(seconds=3)
@@ -218,12 +219,13 @@ def cmd_poll(ctx: Context, cmd: Command) -> HandlerResult:
 
 
 def _find_poll(ctx: Context, parts: list[str]) -> tuple[Poll, int] | None:
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    numbers = [whole_number(p) for p in parts]
+    if len(numbers) != 2 or numbers[0] is None or numbers[1] is None:
         return None
-    poll = store.get_poll(ctx.db, int(parts[0]))
+    poll = store.get_poll(ctx.db, numbers[0])
     if poll is None:
         return None
-    return poll, int(parts[1])
+    return poll, numbers[1]
 
 
 def on_vote(ctx: Context, event: ChoicePicked, parts: list[str]) -> HandlerResult:
@@ -271,11 +273,12 @@ def _poll_from_args(ctx: Context, community: Community, args: str, *, open_only:
     t = ctx.t
     text = args.strip().lstrip("#")
     if text:
-        if not text.isdigit():
+        wanted = whole_number(text)
+        if wanted is None:
             raise HandlerError(t._("Please give a poll number, for example 3."))
-        poll = store.poll_by_number(ctx.db, community.id, int(text))
+        poll = store.poll_by_number(ctx.db, community.id, wanted)
         if poll is None:
-            raise HandlerError(t._("There is no poll #{number}.", number=int(text)))
+            raise HandlerError(t._("There is no poll #{number}.", number=wanted))
         return poll
     poll = store.latest_poll(ctx.db, community.id, open_only=open_only)
     if poll is None:

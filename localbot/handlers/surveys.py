@@ -54,6 +54,7 @@ from localbot.surveys.charts import breakdowns_png, compliance_png, heatmap_png
 from localbot.surveys.definition import NAME, StudyError, load
 from localbot.surveys.model import Kind, Question, Study
 from localbot.surveys.schedule import WindowError
+from localbot.text import whole_number
 from localbot.when import WhenError, parse_deadline
 
 #: The questionnaire's flows are ``survey.q.<style>``; the prefix tells them from other flows.
@@ -786,12 +787,13 @@ ACTIONS = {"take": take, "join": join, "had": had, "pause": pause, "resume": res
 
 def on_button(ctx: Context, event: ChoicePicked, parts: list[str]) -> HandlerResult:
     t = ctx.t
-    if len(parts) != 2 or not parts[1].isdigit() or (parts[0] not in ACTIONS and parts[0] != "prompt"):
+    ident = whole_number(parts[1]) if len(parts) == 2 else None
+    if ident is None or (parts[0] not in ACTIONS and parts[0] != "prompt"):
         return Ack(text=t._("This button no longer works."))
     try:
         if parts[0] == "prompt":
-            return _answer_prompt(ctx, int(parts[1]))
-        run, community = _run_for(ctx, int(parts[1]))
+            return _answer_prompt(ctx, ident)
+        run, community = _run_for(ctx, ident)
         return ACTIONS[parts[0]](ctx, run, community)
     except HandlerError as refused:
         return Ack(text=refused.message) if ctx.in_group else Text(text=refused.message)
@@ -969,9 +971,10 @@ def _stop(ctx: Context, args: str) -> list[Reply]:
 
 
 def on_stop_button(ctx: Context, event: ChoicePicked, parts: list[str]) -> HandlerResult:
-    if len(parts) != 1 or not parts[0].isdigit():
+    ident = whole_number(parts[0]) if len(parts) == 1 else None
+    if ident is None:
         return Ack(text=ctx.t._("This button no longer works."))
-    run = store.get_run(ctx.db, int(parts[0]))
+    run = store.get_run(ctx.db, ident)
     if run is None:
         return Ack(text=ctx.t._("I can't find that survey any more."))
     return _stop(ctx, str(run.number))

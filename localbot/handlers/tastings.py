@@ -59,6 +59,7 @@ from localbot.tastings.model import (
 )
 from localbot.tastings.questionnaire import Ask, next_ask
 from localbot.tastings.texts import tasting_error
+from localbot.text import whole_number
 from localbot.when import WhenError, parse_deadline, parse_duration, parse_time_of_day
 
 if TYPE_CHECKING:
@@ -547,8 +548,9 @@ def cmd_checkin(ctx: Context, cmd: Command) -> HandlerResult:
     if not ctx.is_organiser(community):
         return _self_checkin(ctx, community)
     found = _checkin_sessions(ctx, community)
-    if cmd.args.strip().isdigit():
-        found = [(tasting, s) for tasting, s in found if s.number == int(cmd.args.strip())]
+    wanted = whole_number(cmd.args.strip())
+    if wanted is not None:
+        found = [(tasting, s) for tasting, s in found if s.number == wanted]
     if not found:
         return Text(text=t._("No session is on right now: check-in opens an hour before a session starts."))
     if len(found) > 1:
@@ -811,10 +813,10 @@ def _ask(ctx: Context, c: Conversation) -> HandlerResult:
 
 
 def _numbers(text: str) -> list[int] | None:
-    parts = [p for p in re.split(r"[\s,;]+", text.strip()) if p]
-    if not parts or not all(p.isdigit() for p in parts):
+    numbers = [whole_number(p) for p in re.split(r"[\s,;]+", text.strip()) if p]
+    if not numbers or None in numbers:
         return None
-    return [int(p) for p in parts]
+    return [n for n in numbers if n is not None]
 
 
 def _take(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
@@ -1141,9 +1143,10 @@ def cmd_tasting(ctx: Context, cmd: Command) -> HandlerResult:
 
 def on_button(ctx: Context, event: ChoicePicked, parts: list[str]) -> HandlerResult:
     t = ctx.t
-    if len(parts) != 2 or not parts[1].isdigit():
+    ident = whole_number(parts[1]) if len(parts) == 2 else None
+    if ident is None:
         return Ack(text=t._("This button no longer works."))
-    action, number = parts[0], int(parts[1])
+    action, number = parts[0], ident
     try:
         match action:
             case "up" | "wl":
@@ -1303,7 +1306,8 @@ def _take_point(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
     community = _wizard_community(ctx, c)
     if point_store.count_points(ctx.db, community.id) == 0:
         return Finish((Text(text=t._("Nothing was started. Add a pickup point with /addpoint first.")),))
-    point = point_store.get_point(ctx.db, int(a.choice)) if a.choice and a.choice.isdigit() else point_store.find_point(ctx.db, community.id, a.text or "")
+    chosen = whole_number(a.choice) if a.choice else None
+    point = point_store.get_point(ctx.db, chosen) if chosen is not None else point_store.find_point(ctx.db, community.id, a.text or "")
     if point is None or point.community_id != community.id:
         return Retry(t._("Please pick one of the pickup points."))
     c.data["pending"]["point"] = point.name
@@ -1315,10 +1319,10 @@ def _ask_places(ctx: Context, c: Conversation) -> HandlerResult:
 
 
 def _take_places(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
-    text = (a.text or "").strip()
-    if not text.isdigit() or not 1 <= int(text) <= 1000:
+    places = whole_number((a.text or "").strip())
+    if places is None or not 1 <= places <= 1000:
         return Retry(ctx.t._("Please send a whole number from 1 to 1000."))
-    c.data["sessions"].append({**c.data.pop("pending"), "places": int(text)})
+    c.data["sessions"].append({**c.data.pop("pending"), "places": places})
     return Goto("start")
 
 

@@ -25,6 +25,7 @@ from localbot.maps.geo import WHOLE_EARTH, geodesic_m, haversine_m, search_boxes
 from localbot.maps.hours import OpeningHours, parse_hours
 from localbot.maps.model import NearPoint, Point, PointError, PointSpec, check_coordinates, name_key
 from localbot.storage.db import export_filter, one, rows, stream
+from localbot.text import whole_number
 
 START_RADIUS_M = 300.0
 _COLUMNS = "id, community_id, number, name, latitude, longitude, address, opening_hours, note, created_at, updated_at"
@@ -153,9 +154,9 @@ def point_by_number(db: sqlite_utils.Database, community_id: int, number: int) -
 def find_point(db: sqlite_utils.Database, community_id: int, ref: str) -> Point | None:
     """A point by number (``3``, ``#3``) or by name, as members write it."""
     ref = ref.strip()
-    digits = ref.lstrip("#").strip()
-    if digits.isdigit():
-        return point_by_number(db, community_id, int(digits))
+    wanted = whole_number(ref.lstrip("#").strip())
+    if wanted is not None:
+        return point_by_number(db, community_id, wanted)
     return point_by_name(db, community_id, ref) if ref else None
 
 

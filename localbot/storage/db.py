@@ -78,8 +78,15 @@ def one(db: sqlite_utils.Database, sql: str, params: Sequence[Any] | Mapping[str
 
 
 def rows(db: sqlite_utils.Database, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
-    """All rows as dicts."""
-    return list(db.query(sql, dict(params) if isinstance(params, Mapping) else params))
+    """All rows as dicts, fetched at once (so an ``UPDATE … RETURNING`` has finished when this returns)."""
+    cursor = db.conn.execute(sql, params)
+    try:
+        if cursor.description is None:
+            raise ValueError(f"rows() needs a statement that returns rows: {sql.strip()[:80]!r}")
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
 
 
 def stream(db: sqlite_utils.Database, sql: str, params: Sequence[Any] | Mapping[str, Any] = (), *, batch: int = 1000) -> Iterator[dict[str, Any]]:

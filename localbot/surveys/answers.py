@@ -18,7 +18,7 @@ from typing import Any
 
 from localbot.i18n import translator
 from localbot.surveys.model import WEEKDAYS, Kind, Question
-from localbot.text import clean
+from localbot.text import clean, whole_number
 from localbot.when import parse_time_of_day, parse_weekday
 
 #: Typed words that skip an optional question, in our three languages.
@@ -74,8 +74,8 @@ def _match(question: Question, token: str) -> str | None:
     if not folded:
         return None
     values = [value for value, _label in options(question, "en")]
-    if folded.isdigit() and question.kind is not Kind.SCALE:
-        index = int(folded)
+    index = whole_number(folded)
+    if index is not None and question.kind is not Kind.SCALE:
         return values[index - 1] if 1 <= index <= len(values) else None
     if question.kind is Kind.WEEKDAY:
         day = parse_weekday(token)

@@ -20,6 +20,7 @@ from localbot.surveys import answers as answer_text
 from localbot.surveys.definition import parse
 from localbot.surveys.model import Study, Window
 from localbot.surveys.schedule import Planned
+from localbot.text import whole_number
 
 
 @lru_cache(maxsize=32)
@@ -207,8 +208,9 @@ def find_runs(db: sqlite_utils.Database, community_id: int | None, ref: str) -> 
     """Runs matching what someone typed: a number (``2``, ``#2``) or a study name; newest first."""
     text = ref.strip().lstrip("#").lower()
     candidates = runs(db, community_id)
-    if text.isdigit():
-        return [r for r in candidates if r.number == int(text)]
+    wanted = whole_number(text)
+    if wanted is not None:
+        return [r for r in candidates if r.number == wanted]
     return [r for r in candidates if r.name == text]
 
 

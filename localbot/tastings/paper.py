@@ -25,6 +25,7 @@ from localbot.i18n import translator
 from localbot.tastings import store
 from localbot.tastings.model import TastingError, parse_value
 from localbot.tastings.texts import tasting_error
+from localbot.text import whole_number
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "participant": ("participant",),
@@ -76,11 +77,11 @@ def _check(table_row: dict[str, str], line: int, tasting: store.Tasting, product
         return "participant is empty"
     if len(label) > MAX_LABEL:
         return f"participant “{label[:20]}…” is longer than {MAX_LABEL} characters"
-    if not table_row["session"].isdigit() or int(table_row["session"]) not in sessions:
+    if whole_number(table_row["session"]) not in sessions:
         known = ", ".join(str(n) for n in sorted(sessions))
         return f"session “{table_row['session']}” is not a session of tasting #{tasting.number} (its sessions: {known})"
     code_text = table_row["code"]
-    product = next((p for p in products if code_text.isdigit() and p.code == int(code_text)), None)
+    product = next((p for p in products if p.code == whole_number(code_text)), None)
     if product is None:
         return tasting_error(t, TastingError("unknown_code", code=code_text))
     named = table_row["product"]
@@ -88,9 +89,9 @@ def _check(table_row: dict[str, str], line: int, tasting: store.Tasting, product
         return f"product “{named}” does not match code {product.code}, which is “{product.name}”"
     position = None
     if table_row["position"]:
-        if not table_row["position"].isdigit() or not 1 <= int(table_row["position"]) <= len(products):
+        position = whole_number(table_row["position"])
+        if position is None or not 1 <= position <= len(products):
             return f"position “{table_row['position']}” must be a number from 1 to {len(products)}"
-        position = int(table_row["position"])
     try:
         value = parse_value(tasting.definition, table_row["question"], table_row["value"], products=len(products))
     except TastingError as error:

@@ -18,6 +18,7 @@ import sqlite_utils
 from localbot.clock import to_second
 from localbot.privacy.model import Expiry, MemberData, Subject
 from localbot.storage.db import rows
+from localbot.text import whole_number
 
 #: The one free-text question of a tasting questionnaire.
 COMMENT = "comment"
@@ -71,7 +72,10 @@ def collect(db: sqlite_utils.Database, subject: Subject) -> dict[str, Any]:
 
 def _value(text: str | None) -> int | str | None:
     """Scores as numbers, comments as text (as the export has them)."""
-    return int(text) if text is not None and text.lstrip("-").isdigit() else text
+    if text is None:
+        return None
+    number = whole_number(text.removeprefix("-"))
+    return text if number is None else -number if text.startswith("-") else number
 
 
 def _unlink(db: sqlite_utils.Database, where: str, params: list[Any]) -> tuple[int, int]:

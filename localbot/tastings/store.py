@@ -24,6 +24,7 @@ from localbot.tastings.codes import blind_codes
 from localbot.tastings.definition import parse
 from localbot.tastings.design import Row, next_row, williams
 from localbot.tastings.model import Definition, Mode, TastingError
+from localbot.text import whole_number
 
 
 @lru_cache(maxsize=32)
@@ -225,8 +226,9 @@ def tastings(db: sqlite_utils.Database, community_id: int, *, open_only: bool = 
 def find_tastings(db: sqlite_utils.Database, community_id: int | None, ref: str) -> list[Tasting]:
     """Tastings a number (``2``, ``#2``) or a name refers to, newest first."""
     text = ref.strip().lstrip("#").lower()
-    column = "number" if text.isdigit() else "name"
-    value: Any = int(text) if text.isdigit() else text
+    number = whole_number(text)
+    column = "number" if number is not None else "name"
+    value: Any = number if number is not None else text
     sql = f"SELECT * FROM tastings WHERE {column} = ?"
     params: list[Any] = [value]
     if community_id is not None:

@@ -4,7 +4,8 @@ It speaks the Bot API's wire format (form or multipart requests, ``{"ok": …, "
 answers, the same error codes and descriptions), keeps what a real server would keep (messages per
 chat, so edits can succeed, be "not modified" or find nothing; pending updates with getUpdates'
 offset and ``allowed_updates``; the webhook; command menus; chat members; files), records every
-call, and can be told to fail: a 429 with ``retry_after``, a blocked user, a migrated group.
+call, and can be told to fail: a 429 with ``retry_after``, a blocked user, a migrated group. With
+:class:`FloodLimits` it also enforces Telegram's flood limits and answers what exceeds them with 429.
 
 :class:`Updates` writes updates the way Telegram does, for both getUpdates and webhook delivery.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import socket
 import time
 from collections import defaultdict
@@ -28,6 +30,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.limits import Bucket, Window
+
 TOKEN = "123456:TEST-token_for-the-fake"
 BOT_ID = 123456
 BOT_USERNAME = "localbot_test_bot"
@@ -42,6 +46,12 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+#: Methods that put a message in a chat (or change one): what Telegram's flood limits count.
+MESSAGE_METHODS = frozenset(
+    {"sendMessage", "sendPhoto", "sendDocument", "sendLocation", "sendVenue", "editMessageText", "editMessageCaption"}
+)
+
+
 @dataclass
 class Call:
     method: str
@@ -49,6 +59,8 @@ class Call:
     ok: bool
     result: Any = None
     at: float = field(default_factory=time.monotonic)
+    #: The Bot API's error code when the call failed (429 for flood control).
+    error_code: int | None = None
 
     def __getitem__(self, name: str) -> Any:
         return self.params[name]
@@ -112,6 +124,38 @@ def member_json(person: Person | dict[str, Any], status: str) -> dict[str, Any]:
     elif status == "kicked":
         data["until_date"] = 0
     return data
+
+
+@dataclass
+class FloodLimits:
+    """Telegram's flood limits, as its FAQ states them: no more than 30 messages a second overall
+    and 20 a minute to one group, taken at their word (in *any* second, in *any* minute), and about
+    one a second to one chat with short bursts allowed (a bucket of three). Telegram does not
+    publish its algorithm; this is the strict reading of what it does publish. Edits count too."""
+
+    per_second: int = 30
+    per_group_per_minute: int = 20
+    per_chat_per_second: float = 1.0
+    chat_burst: int = 3
+    clock: Any = time.monotonic
+    _overall: Window | None = None
+    _chats: dict[int, Bucket] = field(default_factory=dict)
+    _groups: dict[int, Window] = field(default_factory=dict)
+
+    def retry_after(self, chat_id: int) -> int | None:
+        """None if a message to ``chat_id`` may go now (and count it), else the seconds to wait."""
+        now = self.clock()
+        if self._overall is None:
+            self._overall = Window(self.per_second, 1.0)
+        buckets: list[Bucket | Window] = [self._overall, self._chats.setdefault(chat_id, Bucket(self.per_chat_per_second, self.chat_burst))]
+        if chat_id < 0:
+            buckets.append(self._groups.setdefault(chat_id, Window(self.per_group_per_minute, 60.0)))
+        wait = max(bucket.wait(now) for bucket in buckets)
+        if wait > 0:
+            return max(1, math.ceil(wait))
+        for bucket in buckets:
+            bucket.take(now)
+        return None
 
 
 class Updates:
@@ -212,8 +256,10 @@ class LocalServer:
 class FakeBotAPI:
     """The Bot API for one bot, served by uvicorn on a free port of 127.0.0.1."""
 
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, *, flood: FloodLimits | None = None) -> None:
         self.token = token
+        #: When set, messages over Telegram's flood limits are refused with 429 and ``retry_after``.
+        self.flood = flood
         self.me = {"id": BOT_ID, "is_bot": True, "first_name": "Localbot", "username": BOT_USERNAME,
                    "can_join_groups": True, "can_read_all_group_messages": True, "supports_inline_queries": False}
         self.calls: list[Call] = []
@@ -285,6 +331,10 @@ class FakeBotAPI:
     def message(self, chat_id: int, message_id: int) -> dict[str, Any]:
         return self.messages[(chat_id, message_id)]
 
+    def refused(self, code: int = 429) -> list[Call]:
+        """Calls answered with the error ``code`` (by default, flood control)."""
+        return [c for c in self.calls if c.error_code == code]
+
     def sent(self, method: str | None = None, chat_id: int | None = None) -> list[Call]:
         """Successful calls, optionally of one method and to one chat."""
         return [
@@ -322,9 +372,13 @@ class FakeBotAPI:
                 if name == method:
                     del self._failures[index]
                     raise error
+            if self.flood is not None and method in MESSAGE_METHODS and isinstance(params.get("chat_id"), int):
+                wait = self.flood.retry_after(params["chat_id"])
+                if wait is not None:
+                    raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
             result = await handler(params)
         except ApiError as error:
-            self.calls.append(Call(method, params, ok=False))
+            self.calls.append(Call(method, params, ok=False, error_code=error.code))
             await self._notify()
             body: dict[str, Any] = {"ok": False, "error_code": error.code, "description": error.description}
             if error.parameters:
@@ -403,7 +457,7 @@ class FakeBotAPI:
         return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(self.files[file_id]), "file_path": f"photos/{file_id}.jpg"}
 
     async def api_answerCallbackQuery(self, p: dict[str, Any]) -> Any:
-        query_id = p["callback_query_id"]
+        query_id = p.get("callback_query_id")
         if query_id not in self.open_queries:
             raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
         if utf16_length(p.get("text", "")) > 200:

@@ -4,7 +4,8 @@ It speaks the parts of Twilio's protocol the adapter uses, as Twilio does: form-
 ``POST /2010-04-01/Accounts/<sid>/Messages.json`` with HTTP basic auth, JSON answers, Twilio's error
 bodies (``{"code": 63016, "message": …, "status": 400}``), ``GET`` of the same URL to list messages
 filtered by ``To``, ``From`` and ``DateSent>``, and media files behind basic auth. Tests script
-failures (a 500, an error code, a garbled answer) and read what was sent.
+failures (a 500, an error code, a garbled answer) and read what was sent. With ``per_second`` it
+refuses sends faster than that from one sender with Twilio's 429 (error 20429).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.limits import Bucket
 
 #: A free-form message to someone whose 24-hour window is closed, in Twilio's words.
 OUTSIDE_WINDOW_MESSAGE = "Failed to send freeform message because you are outside the allowed window."
@@ -81,7 +84,12 @@ class FakeTwilioApi:
     #: Recipients whose window Twilio considers closed: free-form sends get 63016 at once.
     closed_windows: set[str] = field(default_factory=set)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    #: Sends a second one sender may make; over it Twilio answers 429 (error 20429).
+    per_second: float | None = None
+    #: Sends refused for going too fast.
+    throttled: int = 0
     base_url: str = ""
+    _buckets: dict[str, Bucket] = field(default_factory=dict)
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
 
@@ -147,6 +155,13 @@ class FakeTwilioApi:
             return self._error(400, 21602, "Message body is required.")
         if "Body" in first and "ContentSid" in first:
             return self._error(400, 21619, "A text message body or media urls must be specified, not both with a template.")
+        if self.per_second is not None:
+            bucket = self._buckets.setdefault(first["From"], Bucket(self.per_second, burst=2))
+            now = asyncio.get_running_loop().time()
+            if bucket.wait(now) > 0:
+                self.throttled += 1
+                return self._error(429, 20429, "Too Many Requests")
+            bucket.take(now)
         step = self.script.popleft() if self.script else None
         if isinstance(step, Fail):
             return self._error(step.status, step.code, step.message)

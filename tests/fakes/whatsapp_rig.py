@@ -18,6 +18,7 @@ from uuid import uuid4
 import httpx
 from twilio.request_validator import RequestValidator
 
+from localbot.adapters.twilio_api import TwilioApi
 from localbot.adapters.web import build_app
 from localbot.adapters.whatsapp import WhatsAppAdapter
 from localbot.clock import ManualClock
@@ -25,6 +26,7 @@ from localbot.community import store as community_store
 from localbot.core import Core
 from localbot.settings import Settings, TwilioSettings
 from localbot.storage import open_database
+from tests.fakes.proxy import FaultyProxy
 from tests.fakes.twilio_api import FakeTwilioApi
 from tests.helpers import Harness, RecordingAdapter
 
@@ -119,9 +121,17 @@ class WhatsAppRig:
 
 
 @asynccontextmanager
-async def whatsapp_rig(tmp_path: Path, *, router: Any = None, **twilio: Any) -> AsyncIterator[WhatsAppRig]:
+async def whatsapp_rig(
+    tmp_path: Path, *, router: Any = None, proxy: FaultyProxy | None = None, api_timeout: float | None = None, **twilio: Any
+) -> AsyncIterator[WhatsAppRig]:
+    """With ``proxy`` (not yet started) the adapter reaches the fake API through it; ``api_timeout``
+    shortens how long it waits for Twilio's answers."""
     clock = ManualClock()
     async with FakeTwilioApi(ACCOUNT, TOKEN, clock.now) as api:
+        api_url = api.base_url
+        if proxy is not None:
+            proxy.upstream = api.base_url
+            api_url = await proxy.start()
         settings = Settings(
             database=tmp_path / "wa.db",
             timezone="Europe/Warsaw",
@@ -131,7 +141,7 @@ async def whatsapp_rig(tmp_path: Path, *, router: Any = None, **twilio: Any) -> 
                     "auth_token": TOKEN,
                     "whatsapp_from": SENDER,
                     "public_url": PUBLIC,
-                    "api_url": api.base_url,
+                    "api_url": api_url,
                     "messages_per_second": 1000,
                     **twilio,
                 }
@@ -141,7 +151,11 @@ async def whatsapp_rig(tmp_path: Path, *, router: Any = None, **twilio: Any) -> 
         core = Core(settings, db, clock=clock, router=router)
         console = RecordingAdapter("console")
         core.attach(console)
-        adapter = WhatsAppAdapter(settings, core)
+        twilio_api = None
+        if api_timeout is not None:
+            assert settings.twilio.account_sid and settings.twilio.whatsapp_from
+            twilio_api = TwilioApi(ACCOUNT, TOKEN, settings.twilio.whatsapp_from, api_url=api_url, per_second=1000, timeout=api_timeout)
+        adapter = WhatsAppAdapter(settings, core, api=twilio_api)
         core.attach(adapter)
         harness = Harness(core, clock, console)
         await harness.make_organiser("anna")
@@ -152,3 +166,5 @@ async def whatsapp_rig(tmp_path: Path, *, router: Any = None, **twilio: Any) -> 
             finally:
                 await adapter.stop()
                 db.close()
+                if proxy is not None:
+                    await proxy.stop()
