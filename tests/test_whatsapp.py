@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import socket
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -481,6 +482,25 @@ async def test_status_callbacks_never_move_backwards(rig: WhatsAppRig) -> None:
 
     assert delivery_moves_forward("sent", "failed") and not delivery_moves_forward("failed", "delivered")
     assert not delivery_moves_forward("undelivered", "failed") and delivery_moves_forward(None, "queued")
+
+
+async def test_a_status_callback_without_our_query_finds_its_message_by_sid_through_an_index(rig: WhatsAppRig) -> None:
+    await rig.join(ENGLISH)
+    welcome = rig.api.to(ENGLISH)[0]
+    plans: list[str] = []
+    conn = rig.core.db.conn
+
+    def explain(statement: str) -> None:
+        if "platform_id = " in statement and statement.lstrip().upper().startswith("SELECT"):
+            plans.extend(row[3] for row in sqlite3.connect(rig.core.settings.database).execute("EXPLAIN QUERY PLAN " + statement))
+
+    conn.set_trace_callback(explain)
+    try:
+        assert (await rig.status(f"{PUBLIC}/twilio/status", welcome.sid, "delivered")).status_code == 204
+    finally:
+        conn.set_trace_callback(None)
+    assert rig.outbox(ENGLISH)[0]["delivery_status"] == "delivered"
+    assert plans and all("USING INDEX outbox_platform" in plan for plan in plans), plans
 
 
 # --- wrong input, in the member's language ----------------------------------------------------------
