@@ -151,6 +151,25 @@ async def test_a_missed_prompt_expires_rather_than_piling_up(bot: Harness, studi
     assert statuses == ["skipped", "skipped", "skipped", "sent", "planned"]
 
 
+async def test_a_prompt_sent_late_closes_when_the_next_one_comes(bot: Harness, studies: Path) -> None:  # noqa: F811
+    """After a restart a prompt still within its send-by goes out late; its hour-long expiry would
+    run past the next prompt, so it closes when the next one is due."""
+    await _diary(bot)
+    participant = store.runs_of_member(bot.core.db, bot.member("bartek").id)[0][1]
+    planned = store.entries(bot.core.db, participant.id, kind="prompt", status="planned")
+    first, following = next((a, b) for a, b in zip(planned, planned[1:], strict=False) if b.planned_at - a.planned_at < timedelta(minutes=110))  # type: ignore[operator]
+    assert first.send_by is not None and first.send_by <= following.planned_at  # type: ignore[operator]
+    with bot.core.db.atomic():
+        for entry in planned[: planned.index(first)]:  # what came before is out of the way
+            store.set_entry_status(bot.core.db, entry.id, "cancelled")
+    bot.clock.set(first.send_by - timedelta(minutes=1))  # the bot comes back a minute before it is too late
+    await bot.core.run_until_idle()
+    assert [o.purpose for o in await bot.outbox()] == ["prompt"]
+    sent = store.get_entry(bot.core.db, first.id)
+    assert sent is not None and sent.status == "sent" and sent.expires_at == following.planned_at
+    assert sent.expires_at < bot.clock.now() + timedelta(hours=1)  # type: ignore[operator]
+
+
 async def test_i_just_had_one(bot: Harness, studies: Path) -> None:  # noqa: F811
     await _diary(bot)
     me = bot.private("bartek")

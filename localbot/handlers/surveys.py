@@ -994,10 +994,13 @@ def job_prompt(ctx: JobContext, job: Job) -> None:
     if member is None or community is None or community_store.role_of(ctx.db, community.id, member.id) is None:
         _stop_participant(ctx, run, participant, "left")  # they left the community: ask nothing more
         return
-    if entry.send_by is not None and ctx.now > entry.send_by:
+    # A prompt sent late (after a restart) closes when the next one comes, at the latest.
+    following = store.next_prompt_at(ctx.db, entry)
+    expires_at = min(ctx.now + run.study.diary.expires_after, following or ctx.now + run.study.diary.expires_after)
+    if (entry.send_by is not None and ctx.now > entry.send_by) or expires_at <= ctx.now:
         store.set_entry_status(ctx.db, entry.id, "skipped")  # too late to be a moment "now"
         return
-    store.mark_sent(ctx.db, entry.id, now=ctx.now, expires_at=ctx.now + run.study.diary.expires_after)
+    store.mark_sent(ctx.db, entry.id, now=ctx.now, expires_at=expires_at)
     sent = store.get_entry(ctx.db, entry.id)
     assert sent is not None
     chat = ctx.private_chat_ref(member)

@@ -328,6 +328,17 @@ def plan_prompts(db: sqlite_utils.Database, participant_id: int, planned: list[P
     return entries(db, participant_id, kind="prompt", status="planned")
 
 
+def next_prompt_at(db: sqlite_utils.Database, entry: Entry) -> datetime | None:
+    """When the participant's next prompt after ``entry`` is due (planned, paused or sent)."""
+    found = one(
+        db,
+        """SELECT MIN(planned_at) AS at FROM survey_entries WHERE participant_id = ? AND kind = 'prompt'
+           AND planned_at > ? AND status IN ('planned', 'paused', 'sent')""",
+        [entry.participant_id, iso(entry.planned_at) if entry.planned_at else ""],
+    )
+    return from_iso(found["at"]) if found and found["at"] else None
+
+
 def open_entry(db: sqlite_utils.Database, participant_id: int, kind: str, now: datetime) -> Entry:
     """A questionnaire the member opens themselves: the one-off answers or a self-report."""
     cursor = db.execute(
