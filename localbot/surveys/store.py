@@ -274,6 +274,10 @@ def set_participant_status(db: sqlite_utils.Database, participant_id: int, statu
     db.execute("UPDATE survey_participants SET status = ?, changed_at = ? WHERE id = ?", [status, iso(now), participant_id])
 
 
+def set_participant_timezone(db: sqlite_utils.Database, participant_id: int, timezone: str, now: datetime) -> None:
+    db.execute("UPDATE survey_participants SET timezone = ?, changed_at = ? WHERE id = ?", [timezone, iso(now), participant_id])
+
+
 def finish_participants(db: sqlite_utils.Database, run_id: int, now: datetime) -> None:
     """The run closed: whoever was still taking part has finished."""
     db.execute(
