@@ -23,7 +23,7 @@ from localbot.replies import Choices, Document, PrivateLink
 from localbot.surveys import store as survey_store
 from tests.helpers import Harness, ack, choices, texts
 from tests.organiser_helpers import organiser_elsewhere
-from tests.survey_helpers import EXAMPLES
+from tests.survey_helpers import EXAMPLES, run_next_job
 from tests.test_console import localbot
 
 GARDEN = Chat("console:garden", ChatKind.GROUP, "Garden Club")
@@ -318,3 +318,89 @@ def test_db_purge_on_the_command_line(tmp_path: Path) -> None:
     db.close()
     bad = localbot("--db", str(settings.database), "db", "purge", "--older-than", "soon", cwd=tmp_path)
     assert bad.returncode == 2 and "365d" in bad.stderr
+
+
+def _habit(db: sqlite_utils.Database, run: survey_store.Run) -> dict[str, Any]:
+    """A run's habit map as JSON, without the participants' names: every figure a report shows."""
+    from localbot.surveys.report import build
+
+    data = build(db, run, "en").to_json()
+    data["compliance"] = sorted(json.dumps({k: v for k, v in p.items() if k not in ("name", "ref", "status")}, sort_keys=True) for p in data["compliance"])
+    return data
+
+
+async def test_forgotten_survey_answers_cannot_be_linked_to_an_earlier_export(bot: Harness) -> None:
+    """After /forgetme, a diary and a one-off survey keep every figure of their habit maps, but an
+    export taken before cannot be matched with what is left: no shared stand-in, no entry id, no
+    minute, no waking window or time zone."""
+    shutil.copytree(EXAMPLES, Path.cwd() / "config" / "surveys")
+    await bot.send("/askbudget 10")
+    for name in ("bartek", "celina"):
+        await bot.send("hello", name)
+    await bot.send("/survey start coffee-habits")
+    await bot.send("1", "bartek")
+    for answer in SURVEY_ANSWERS:
+        await bot.send(answer, "bartek", chat=bot.private("bartek"))
+    await bot.send("/survey start coffee-diary")
+    for name in ("bartek", "celina"):
+        await bot.pick("sv:join:2", name)  # "Join the diary"
+        assert "You're in!" in texts(await bot.send("07:00-22:00", name, chat=bot.private(name)))
+    db = bot.core.db
+    end = bot.clock.now() + timedelta(days=3)
+    count = 0
+    while (delivered := await run_next_job(bot, end)) is not None:
+        for item in delivered:
+            if item.purpose != "prompt":
+                continue
+            who = item.chat_ref.partition(":")[2]
+            me = bot.private(who)
+            count += 1
+            if count % 4 == 0:  # late, often within the hour its check-in closed in
+                bot.clock.advance(timedelta(minutes=61 + count % 30))
+            for answer in ("1", "now", "1", "2", "-") if count % 3 else ("2", "3"):
+                await bot.send(answer, who, chat=me)
+    for at in (timedelta(minutes=17), timedelta(minutes=47)):  # "I just had one", with the minutes of now
+        bot.clock.advance(at)
+        await bot.send("/had", "bartek", chat=bot.private("bartek"))
+        for answer in ("now", "1", "1"):
+            await bot.send(answer, "bartek", chat=bot.private("bartek"))
+    await bot.outbox()
+    runs = survey_store.runs(db)
+    before = {run.id: _habit(db, run) for run in runs}
+    exported = list(survey_store.export_rows(db))
+    his = [row for row in exported if row["participant"] == "console:bartek"]
+    assert {row["entry_kind"] for row in his} == {"once", "prompt", "self"}
+    assert any(not row["on_time"] and row["entry_kind"] == "prompt" for row in his)
+
+    await bot.send("/forgetme", "bartek", chat=bot.private("bartek"))
+    await bot.send("1", "bartek", chat=bot.private("bartek"))
+
+    assert [c["value"] for c in before[1].pop("convincers")] == ["bartek likes a free tasting"]
+    after_maps = {run.id: _habit(db, run) for run in runs}
+    assert after_maps[1].pop("convincers") == []  # his own words went, as they could name him
+    assert after_maps == before  # every other figure of both habit maps: heat map, breakdowns, compliance
+    after = list(survey_store.export_rows(db))
+    assert len(after) == len(exported) - 1  # only his free text went
+    celina = [row for row in after if row["participant"] == "console:celina"]
+    assert celina == [row for row in exported if row["participant"] == "console:celina"]
+    theirs = [row for row in after if row["participant"].startswith("forgotten:")]
+    # one stand-in per participation: the survey and the diary are not one person's any more
+    assert len({row["participant"] for row in theirs}) == 2
+    assert len({(row["participant"], row["survey"]) for row in theirs}) == 2
+    assert not {row["prompt_id"] for row in theirs} & {row["prompt_id"] for row in exported}
+    for row in theirs:
+        for column in ("prompt_sent_at", "answered_at"):
+            assert row[column] == "" or row[column].endswith(":00:00Z"), row
+    # nothing else keeps the old participation: its jobs, its window, its zone, when it joined
+    assert db.execute("SELECT COUNT(*) FROM jobs WHERE dedupe_key LIKE 'survey:%:p1:%'").fetchone()[0] == 0
+    forgotten = list(db.query(
+        """SELECT p.*, r.created_at AS started FROM survey_participants p JOIN survey_runs r ON r.id = p.run_id
+           JOIN members m ON m.id = p.member_id WHERE m.messenger = 'forgotten'"""
+    ))
+    assert len(forgotten) == 2
+    for row in forgotten:
+        assert row["window_start"] is None and row["window_end"] is None and row["first_day"] is None
+        assert row["timezone"] == "UTC" and row["joined_at"] == row["changed_at"] == row["started"]
+    for entry in db.query("SELECT * FROM survey_entries WHERE participant_id IN (?, ?)", [forgotten[0]["id"], forgotten[1]["id"]]):
+        for column in ("planned_at", "send_by", "sent_at", "expires_at", "started_at", "completed_at"):
+            assert entry[column] is None or entry[column].endswith(":00:00.000Z"), (column, entry)

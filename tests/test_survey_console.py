@@ -61,8 +61,11 @@ def test_a_seven_day_diary_with_three_members_ends_in_the_habit_map(tmp_path: Pa
     assert data["places"][0]["label"] == "At home"
     assert data["moments"] == data["answered"]  # everyone who answered had one
     heat = data["heatmap"]
-    assert heat["basis"] == "prompts" and sum(map(sum, heat["moments"])) == data["moments"]
-    assert any(rate for row in heat["rates"] for rate in row if rate)
+    # Check-ins with a moment in the rates, Dorota's "I just had one" reports apart: every rate is a share.
+    assert heat["basis"] == "prompts" and sum(map(sum, heat["moments"])) + sum(map(sum, heat["self_reports"])) == data["moments"]
+    assert sum(map(sum, heat["self_reports"])) == 7
+    rates = [rate for row in heat["rates"] for rate in row if rate is not None]
+    assert rates and all(0 < rate <= 1 for rate in rates)
     # One week is one of each weekday: no cell has five answers behind it, and each is marked so.
     assert max(map(max, heat["base"])) < 5 and all(low for row in heat["low"] for low in row)
 

@@ -151,6 +151,25 @@ async def test_a_missed_prompt_expires_rather_than_piling_up(bot: Harness, studi
     assert statuses == ["skipped", "skipped", "skipped", "sent", "planned"]
 
 
+async def test_a_prompt_sent_late_closes_when_the_next_one_comes(bot: Harness, studies: Path) -> None:  # noqa: F811
+    """After a restart a prompt still within its send-by goes out late; its hour-long expiry would
+    run past the next prompt, so it closes when the next one is due."""
+    await _diary(bot)
+    participant = store.runs_of_member(bot.core.db, bot.member("bartek").id)[0][1]
+    planned = store.entries(bot.core.db, participant.id, kind="prompt", status="planned")
+    first, following = next((a, b) for a, b in zip(planned, planned[1:], strict=False) if b.planned_at - a.planned_at < timedelta(minutes=110))  # type: ignore[operator]
+    assert first.send_by is not None and first.send_by <= following.planned_at  # type: ignore[operator]
+    with bot.core.db.atomic():
+        for entry in planned[: planned.index(first)]:  # what came before is out of the way
+            store.set_entry_status(bot.core.db, entry.id, "cancelled")
+    bot.clock.set(first.send_by - timedelta(minutes=1))  # the bot comes back a minute before it is too late
+    await bot.core.run_until_idle()
+    assert [o.purpose for o in await bot.outbox()] == ["prompt"]
+    sent = store.get_entry(bot.core.db, first.id)
+    assert sent is not None and sent.status == "sent" and sent.expires_at == following.planned_at
+    assert sent.expires_at < bot.clock.now() + timedelta(hours=1)  # type: ignore[operator]
+
+
 async def test_i_just_had_one(bot: Harness, studies: Path) -> None:  # noqa: F811
     await _diary(bot)
     me = bot.private("bartek")
@@ -245,3 +264,57 @@ async def test_choices_of_a_prompt_are_numbered_where_there_are_no_buttons(bot: 
             break
     # a number answers, a word in any of our languages too
     assert "At about what time?" in texts(await bot.send("tak", "bartek", chat=bot.private("bartek")))
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+LONDON = ZoneInfo("Europe/London")
+
+
+async def test_a_member_in_another_time_zone_is_asked_in_their_own_waking_hours(bot: Harness, studies: Path) -> None:  # noqa: F811
+    """The community lives in Warsaw; Bartek lives in New York, where the clocks go forward on
+    8 March, three weeks before Warsaw's. His prompts follow his own wall clock through the change."""
+    bot.clock.set(datetime(2026, 3, 4, 14, 0, tzinfo=UTC))  # 09:00 in New York: his first day is tomorrow
+    await bot.send("/survey start coffee-diary")
+    await bot.send("1", "bartek")
+    me = bot.private("bartek")
+    await bot.send("/lang pl", "bartek", chat=me)
+    wrong = texts(await bot.send("07:00-22:00 Atlantyda", "bartek", chat=me))
+    assert "Nie znam strefy czasowej „Atlantyda”" in wrong and "np. 07:00-22:00 Londyn" in wrong  # asked again
+    assert bot.core.db.execute("SELECT COUNT(*) FROM survey_participants").fetchone()[0] == 0
+    await bot.send("/lang en", "bartek", chat=me)
+    joined = texts(await bot.send("7-22 Nowy Jork", "bartek", chat=me))
+    assert "You're in! From Thu, Mar 5, 2026, for 7 days" in joined and "(America/New_York)" in joined, joined
+    await bot.outbox()
+
+    sent: list[datetime] = []
+    while (delivered := await run_next_job(bot, datetime(2026, 3, 13, tzinfo=UTC))) is not None:
+        sent += [bot.clock.now() for item in delivered if item.purpose == "prompt"]
+    window = parse_window("07:00-22:00")
+    assert len(sent) == 35
+    assert all(in_window(moment, window, NEW_YORK) for moment in sent)
+    assert not all(in_window(moment, window, WARSAW) for moment in sent)  # Warsaw's hours would be another day's
+    assert sorted(Counter(m.astimezone(NEW_YORK).date() for m in sent).values()) == [5] * 7
+    assert min(b - a for a, b in zip(sent, sent[1:], strict=False)) >= timedelta(minutes=60)
+    sunday = [m.astimezone(NEW_YORK) for m in sent if m.astimezone(NEW_YORK).date().day == 8]  # the change
+    assert len(sunday) == 5 and all(7 <= m.hour < 22 for m in sunday)
+
+
+async def test_a_member_moves_their_diary_to_another_time_zone(bot: Harness, studies: Path) -> None:  # noqa: F811
+    await _diary(bot)  # in Warsaw, from Tuesday 6 January
+    me = bot.private("bartek")
+    assert "check-in" in await _next_prompt(bot)  # the first day is under way
+    assert "Europe/Warsaw" in texts(await bot.send("/survey timezone", "bartek", chat=me))
+    await bot.send("/lang id", "bartek", chat=me)
+    assert "Saya tidak tahu zona waktu “Mars”" in texts(await bot.send("/survey timezone Mars", "bartek", chat=me))
+    await bot.send("/lang en", "bartek", chat=me)
+    moved = texts(await bot.send("/survey timezone Londyn", "bartek", chat=me))
+    assert "from now on in Europe/London; 6 days of check-ins are planned again in it." in moved, moved
+    db = bot.core.db
+    participant = store.runs_of_member(db, bot.member("bartek").id)[0][1]
+    assert participant.timezone == "Europe/London"
+    planned = store.entries(db, participant.id, kind="prompt", status="planned")
+    assert len(planned) == 30 and len(scheduler.pending_jobs(db, "survey.prompt")) == 30
+    window = parse_window("07:00-22:00")
+    assert all(in_window(e.planned_at, window, LONDON) for e in planned)  # type: ignore[arg-type]
+    assert sorted(Counter(e.planned_at.astimezone(LONDON).date() for e in planned).values()) == [5] * 6  # type: ignore[union-attr]
+    assert sorted(e.day for e in planned)[0] == 2

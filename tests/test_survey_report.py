@@ -121,7 +121,11 @@ async def test_habit_map_of_a_diary(bot: Harness, studies: Path) -> None:  # noq
     base = {(d, c): heat.base[d][c] for d in range(7) for c in range(12) if heat.base[d][c]}
     assert base == dict(answered_cells)  # only check-ins answered in time count
     moments = {(d, c): heat.moments[d][c] for d in range(7) for c in range(12) if heat.moments[d][c]}
-    assert moments == {**dict(answered_cells), (3, 11): 1}  # + the self-report, on Thursday 22:00–24:00
+    assert moments == dict(answered_cells)  # bartek had one every time: a rate of 1 in each of his cells
+    assert all(heat.rate(d, c) == 1 for (d, c) in base)
+    selves = {(d, c): heat.self_reports[d][c] for d in range(7) for c in range(12) if heat.self_reports[d][c]}
+    assert selves == {(3, 11): 1}  # the self-report, apart, on Thursday 22:00–24:00 (the time he gave)
+    assert heat.rate(3, 11) is None
     assert all(heat.low(d, c) for (d, c) in base)  # fewer than 5 answers behind every cell
     assert habit.moments == sum(answered_cells.values()) + 1
     [bartek, celina] = habit.compliance
@@ -142,6 +146,63 @@ async def test_habit_map_of_a_diary(bot: Harness, studies: Path) -> None:  # noq
     assert set(charts) == {"heatmap", "breakdowns", "compliance"} and all(png.startswith(PNG) for png in charts.values())
     page = to_html(translator("en"), habit, charts)
     assert page.count('src="data:image/png;base64,') == 3 and "<th>Compliance</th>" in page and "<td>Bartek</td>" in page
+
+
+async def test_heat_map_rates_are_shares_and_self_reports_stand_apart(bot: Harness, studies: Path) -> None:  # noqa: F811
+    """Hand-computed: Monday 08:00–10:00 has 6 check-ins answered in time, 4 of them with a coffee
+    (rate 4/6); 10:00–12:00 has 2, both with one (rate 1, but marked: fewer than 5 answers); a late
+    answer counts nowhere; a self-report at 13:30 lands apart, in 12:00–14:00, and leaves its cell's
+    rate empty. The earlier measure counted the self-report and each check-in's "when" in the
+    numerator only, giving rates above 1."""
+    await bot.send("/survey start coffee-diary")
+    for name in ("bartek", "celina"):
+        await bot.send("1", name)
+        await bot.send("07:00-22:00", name, chat=bot.private(name))
+    db = bot.core.db
+    run = store.runs(db)[0]
+    [bartek, celina] = store.participants(db, run.id)
+    monday = datetime(2026, 1, 12, tzinfo=WARSAW)
+
+    def check_in(participant: store.Participant, index: int, at: str, had: str, *, after: timedelta = timedelta(minutes=5), when: str | None = None) -> None:
+        entry = store.entries(db, participant.id, kind="prompt", status="planned")[index]
+        hour, minute = (int(x) for x in at.split(":"))
+        sent = monday.replace(hour=hour, minute=minute).astimezone(UTC)
+        with db.atomic():
+            store.mark_sent(db, entry.id, now=sent, expires_at=sent + timedelta(hours=1))
+            store.save_answer(db, entry, "had", had, sent + after)
+            if when is not None:
+                store.save_answer(db, entry, "when", when, sent + after)
+
+    # (participant, time sent, had one?, the time given): "when" never moves a check-in's moment
+    for who, at, had, when in [
+        (bartek, "08:05", "yes", "07:40"), (bartek, "08:40", "yes", "08:30"), (bartek, "09:15", "no", None),
+        (celina, "08:10", "yes", "06:00"), (celina, "09:00", "yes", "09:00"), (celina, "09:50", "no", None),
+        (bartek, "10:30", "yes", "10:00"), (celina, "11:00", "yes", "10:55"),
+    ]:
+        check_in(who, 0, at, had, when=when)
+    check_in(bartek, 0, "08:20", "yes", after=timedelta(hours=2))  # answered late: not part of the map
+    with db.atomic():
+        selfie = store.open_entry(db, bartek.id, "self", monday.replace(hour=14).astimezone(UTC))
+        store.save_answer(db, selfie, "had", "yes", monday.replace(hour=14).astimezone(UTC))
+        store.save_answer(db, selfie, "when", "13:30", monday.replace(hour=14).astimezone(UTC))
+
+    habit = build(db, run, "en")
+    heat = habit.heatmap
+    assert heat is not None
+    assert (heat.moments[0][4], heat.base[0][4]) == (4, 6) and heat.rate(0, 4) == pytest.approx(4 / 6) and not heat.low(0, 4)
+    assert (heat.moments[0][5], heat.base[0][5]) == (2, 2) and heat.rate(0, 5) == 1 and heat.low(0, 5)
+    assert heat.moments[0][3] == 0 and heat.rate(0, 3) is None  # "07:40" and "06:00" stay with their check-ins
+    assert heat.self_reports[0][6] == 1 and heat.moments[0][6] == 0 and heat.rate(0, 6) is None
+    rates = [r for d in range(7) for c in range(12) if (r := heat.rate(d, c)) is not None]
+    assert all(0 <= r <= 1 for r in rates)
+    assert heat.busiest() == (0, 4)  # the one cell with enough answers, though 10:00–12:00 has a higher rate
+    assert habit.moments == 6 + 1 and habit.answered == 8 + 1
+    data = habit.to_json()
+    assert data["heatmap"]["rates"][0][4] == round(4 / 6, 4) and data["heatmap"]["self_reports"][0][6] == 1
+    assert data["heatmap"]["low"][0][5] is True and data["heatmap"]["low"][0][4] is False
+    text = report_text(translator("en"), habit, names=False)
+    assert "Busiest time: Monday, 08:00–10:00" in text and "“I just had one” reports are shown apart" in text
+    assert (heatmap_png(translator("id"), habit) or b"").startswith(PNG)
 
 
 def test_charts_need_data() -> None:

@@ -155,3 +155,41 @@ def test_a_whole_diary_plan() -> None:
     assert list(by_day.values()) == [5] * 7 and min(by_day) == date(2026, 3, 25)
     again = plan(date(2026, 3, 25), days=7, window=window, tz=WARSAW, prompts=5, min_gap=HOUR, expires_after=HOUR, rng=random.Random(1))
     assert again == planned  # the same seed plans the same moments
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start_minute=st.integers(0, 24 * 60 - 1),
+    shorter_by=st.integers(1, 120),
+    prompts=st.integers(1, 14),
+    seed=st.integers(0, 10**6),
+    first=st.dates(date(2026, 3, 20), date(2026, 11, 1)),
+)
+def test_the_gap_holds_across_days_even_for_a_window_of_nearly_a_day(
+    start_minute: int, shorter_by: int, prompts: int, seed: int, first: date
+) -> None:
+    """Day after day, including clock changes, no two prompts come closer than the gap, and a
+    prompt sent late never overlaps the next one."""
+    start = time(start_minute // 60, start_minute % 60)
+    end_minute = (start_minute - shorter_by) % (24 * 60)
+    window = Window(start, time(end_minute // 60, end_minute % 60))
+    gap = timedelta(minutes=60)
+    days = [first + timedelta(days=n) for n in range(8)]
+    try:
+        check_window(window, WARSAW, days, prompts, gap)
+    except WindowError:
+        return
+    planned = plan(first, days=8, window=window, tz=WARSAW, prompts=prompts, min_gap=gap, expires_after=gap, rng=random.Random(seed))
+    moments = [p.at for p in planned]
+    assert min(b - a for a, b in zip(moments, moments[1:], strict=False)) >= gap
+    assert all(p.send_by <= q.at for p, q in zip(planned, planned[1:], strict=False))
+
+
+def test_the_case_from_the_audit() -> None:
+    """08:00–07:30, 12 prompts at least 60 minutes apart: back to back across days they came 34 minutes apart."""
+    window = parse_window("08:00-07:30")
+    for seed in range(50):
+        planned = plan(date(2026, 1, 5), days=7, window=window, tz=WARSAW, prompts=12, min_gap=HOUR, expires_after=HOUR * 2,
+                       rng=random.Random(seed))
+        assert min(b.at - a.at for a, b in zip(planned, planned[1:], strict=False)) >= HOUR, seed
+        assert all(p.send_by <= q.at for p, q in zip(planned, planned[1:], strict=False))

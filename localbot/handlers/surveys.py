@@ -18,6 +18,7 @@ question but mean the number 2 for "how many cups?".
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -52,10 +53,11 @@ from localbot.surveys import report as habit_report
 from localbot.surveys.answers import DONE, SKIP, AnswerError, Given
 from localbot.surveys.charts import breakdowns_png, compliance_png, heatmap_png
 from localbot.surveys.definition import NAME, StudyError, load
-from localbot.surveys.model import Kind, Question, Study
+from localbot.surveys.model import Kind, Question, Study, Window
 from localbot.surveys.schedule import WindowError
 from localbot.text import whole_number
 from localbot.when import WhenError, parse_deadline
+from localbot.zones import parse_zone
 
 #: The questionnaire's flows are ``survey.q.<style>``; the prefix tells them from other flows.
 FLOW_PREFIX = "survey.q."
@@ -630,6 +632,7 @@ def _ask_window(ctx: Context, c: Conversation) -> HandlerResult:
             "When are you usually awake? I'll only write between those times ({timezone}). Send it like 07:00-22:00, or pick:",
             timezone=community.timezone,
         ),
+        t._("Living in another time zone? Add your city or zone after the times, for example 07:00-22:00 London."),
     ]
     default = diary.default_window
     return Choices(text="\n".join(lines), options=(c.option(default.text(), "default"),))
@@ -644,17 +647,22 @@ def _take_window(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
     diary = study.diary
     assert diary is not None
     try:
-        window = diary.default_window if a.choice == "default" else schedule.parse_window(a.text or "")
-        tz = community.tz
+        if a.choice == "default":
+            window, zone = diary.default_window, community.timezone
+        else:
+            window, zone = _window_and_zone(t, a.text or "", community.timezone)
+        tz = ZoneInfo(zone)
         first = schedule.first_day(ctx.now, window, tz)
         days = [first + timedelta(days=n) for n in range(diary.days)]
         schedule.check_window(window, tz, days, diary.prompts_per_day, diary.min_gap)
     except WindowError as error:
         return Retry(window_error(t, error))
+    except HandlerError as error:
+        return Retry(error.message)
     if store.get_participant(ctx.db, run.id, ctx.member.id) is not None:
         return Finish((Text(text=t._("You are already keeping this diary. Tell me with /had whenever you have one.")),))
     participant = store.add_participant(
-        ctx.db, run_id=run.id, member_id=ctx.member.id, timezone=community.timezone, now=ctx.now, window=window, first_day=first
+        ctx.db, run_id=run.id, member_id=ctx.member.id, timezone=zone, now=ctx.now, window=window, first_day=first
     )
     rng = random.Random(f"localbot-diary:{run.id}:{participant.id}")
     planned = schedule.plan(
@@ -677,14 +685,107 @@ def _take_window(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
         prompts=diary.prompts_per_day,
         start=f"{window.start:%H:%M}",
         end=f"{window.end:%H:%M}",
-        timezone=community.timezone,
+        timezone=zone,
         expiry=t.duration(diary.expires_after),
     )
-    more = [confirmation]
+    more = [confirmation, t._("In another time zone later? Send /survey timezone and your city, for example /survey timezone London.")]
     if diary.self_report:
         more.append(t._("Whenever you have one, tell me with /had."))
     more.append(t._("Pause or leave any time with /survey pause or /survey leave."))
     return Finish((Text(text="\n".join(more)),))
+
+
+def zone_error(t: Translator, text: str) -> str:
+    return t._(
+        "I don't know the time zone “{text}”. Send a city, such as Warsaw, London or Jakarta, or a zone name such as Europe/Warsaw.",
+        text=text,
+    )
+
+
+def _window_and_zone(t: Translator, text: str, default: str) -> tuple[Window, str]:
+    """``"07:00-22:00"`` (in ``default``), or the window followed by a city or zone: ``"7-22 London"``."""
+    try:
+        return schedule.parse_window(text), default
+    except WindowError as error:
+        words = text.split()
+        for cut in range(len(words) - 1, 0, -1):
+            try:
+                window = schedule.parse_window(" ".join(words[:cut]))
+            except WindowError:
+                continue
+            zone = parse_zone(" ".join(words[cut:]))
+            if zone is None:
+                raise HandlerError(zone_error(t, " ".join(words[cut:]))) from None
+            return window, zone
+        raise error from None
+
+
+def _replan(ctx: Effects, run: store.Run, participant: store.Participant, zone: str) -> int:
+    """Move a diary to another time zone: the days not begun yet are planned again in it, from
+    its next whole day; a day already under way ends early. Returns the days planned again."""
+    diary = run.study.diary
+    assert diary is not None and participant.window is not None
+    prompts = store.entries(ctx.db, participant.id, kind="prompt")
+    begun = {e.day for e in prompts if e.status not in ("planned", "paused")}
+    waiting = [e for e in prompts if e.status in ("planned", "paused")]
+    days_left = len({e.day for e in waiting} - begun)
+    sent = [e.sent_at for e in prompts if e.sent_at is not None]
+    tz = ZoneInfo(zone)
+    first = schedule.first_day(ctx.now, participant.window, tz)
+    schedule.check_window(participant.window, tz, [first + timedelta(days=n) for n in range(days_left)], diary.prompts_per_day, diary.min_gap)
+    for entry in waiting:
+        store.set_entry_status(ctx.db, entry.id, "cancelled")
+    scheduler.cancel_prefix(ctx.db, f"survey:{run.id}:p{participant.id}:")
+    store.set_participant_timezone(ctx.db, participant.id, zone, ctx.now)
+    if not days_left:
+        return 0
+    planned = schedule.plan(
+        first, days=days_left, window=participant.window, tz=tz, prompts=diary.prompts_per_day, min_gap=diary.min_gap,
+        expires_after=diary.expires_after, rng=random.Random(f"localbot-diary:{run.id}:{participant.id}:{zone}:{ctx.now}"),
+        after=max(sent) if sent else None,
+    )
+    done = diary.days - days_left
+    entries = store.plan_prompts(ctx.db, participant.id, [dataclasses.replace(p, day=p.day + done) for p in planned])
+    if participant.status == "paused":
+        store.move_planned(ctx.db, participant.id, old="planned", new="paused")
+    else:
+        _schedule_prompts(ctx, run, participant, entries)
+    return days_left
+
+
+def set_timezone(ctx: Context, text: str) -> list[Reply]:
+    """``/survey timezone CITY``: the member's diaries in this community follow another time zone."""
+    t = ctx.t
+    community = ctx.require_community()
+    mine = [
+        (run, participant)
+        for status in ("active", "paused")
+        for run, participant in store.runs_of_member(ctx.db, ctx.member.id, status=status)
+        if run.is_diary and run.community_id == community.id
+    ]
+    if not text.strip():
+        if not mine:
+            raise HandlerError(t._("You are not keeping a diary right now. Send /survey to see what is open."))
+        zones = ", ".join(sorted({p.timezone for _r, p in mine}))
+        return [Text(text=t._("Your diary follows the time zone {zone}. To change it, send /survey timezone and your city, for example /survey timezone London.", zone=zones))]
+    zone = parse_zone(text)
+    if zone is None:
+        raise HandlerError(zone_error(t, text.strip()))
+    if not mine:
+        raise HandlerError(t._("You are not keeping a diary right now. Send /survey to see what is open."))
+    lines = []
+    for run, participant in mine:
+        try:
+            days = _replan(ctx, run, participant, zone)
+        except WindowError as error:
+            raise HandlerError(window_error(t, error)) from None
+        label = _run_label(t, run)
+        if days:
+            lines.append(t.n_("{label}: from now on in {zone}; {n} day of check-ins is planned again in it.",
+                              "{label}: from now on in {zone}; {n} days of check-ins are planned again in it.", days, label=label, zone=zone))
+        else:
+            lines.append(t._("{label}: from now on in {zone}.", label=label, zone=zone))
+    return [Text(text="\n".join(lines))]
 
 
 def _schedule_prompts(ctx: Effects, run: store.Run, participant: store.Participant, entries: list[store.Entry]) -> None:
@@ -901,6 +1002,8 @@ def cmd_survey(ctx: Context, cmd: Command) -> HandlerResult:
         return _list(ctx)
     if verb == "stop":
         return _stop(ctx, rest)
+    if verb in ("timezone", "tz", "strefa", "zona"):
+        return set_timezone(ctx, rest)
     if verb in ACTIONS:
         picked = _pick_run(ctx, rest, f"sv:{verb}:", diary=verb == "had", mine=verb in ("had", "pause", "resume", "leave"))
         if isinstance(picked, Choices):
@@ -994,10 +1097,13 @@ def job_prompt(ctx: JobContext, job: Job) -> None:
     if member is None or community is None or community_store.role_of(ctx.db, community.id, member.id) is None:
         _stop_participant(ctx, run, participant, "left")  # they left the community: ask nothing more
         return
-    if entry.send_by is not None and ctx.now > entry.send_by:
+    # A prompt sent late (after a restart) closes when the next one comes, at the latest.
+    following = store.next_prompt_at(ctx.db, entry)
+    expires_at = min(ctx.now + run.study.diary.expires_after, following or ctx.now + run.study.diary.expires_after)
+    if (entry.send_by is not None and ctx.now > entry.send_by) or expires_at <= ctx.now:
         store.set_entry_status(ctx.db, entry.id, "skipped")  # too late to be a moment "now"
         return
-    store.mark_sent(ctx.db, entry.id, now=ctx.now, expires_at=ctx.now + run.study.diary.expires_after)
+    store.mark_sent(ctx.db, entry.id, now=ctx.now, expires_at=expires_at)
     sent = store.get_entry(ctx.db, entry.id)
     assert sent is not None
     chat = ctx.private_chat_ref(member)
@@ -1102,7 +1208,7 @@ def register(router: Router) -> None:
     router.command(
         "survey",
         help=N_("Surveys and diaries open for you; organisers: /survey start NAME, /survey stop, /survey list"),
-        usage="[start NAME | stop | list | join | pause | resume | leave]",
+        usage="[start NAME | stop | list | join | pause | resume | leave | timezone CITY]",
         section="surveys",
     )(cmd_survey)
     router.command("had", help=N_("I just had one: a moment for the diary you keep"), section="surveys")(cmd_had)

@@ -16,19 +16,24 @@ from localbot.surveys.report import MIN_CELL, Count, HabitMap
 
 
 def heatmap_png(t: Translator, habit: HabitMap) -> bytes | None:
-    """Moments per answered check-in (or share of respondents) by weekday and time of day."""
+    """The rate of each weekday × time-of-day cell (share of answered check-ins that reported a
+    moment, or share of respondents), with "I just had one" reports in a panel of their own."""
     heat = habit.heatmap
     if heat is None:
         return None
     cells = heat.cells
-    figure, axes = new_figure(8.0, 4.2)
+    selves = heat.basis == "prompts" and any(any(row) for row in heat.self_reports)
+    figure, axes = new_figure(8.0, 7.4 if selves else 4.2)
+    names = t.weekday_names()
+    hours = [f"{cell * heat.hours_per_cell:02d}" for cell in range(cells)]
+    if selves:
+        axes.remove()
+        axes, below = figure.add_subplot(2, 1, 1), figure.add_subplot(2, 1, 2)
     grid = [[heat.rate(day, cell) for cell in range(cells)] for day in range(7)]
     values = [[math.nan if v is None else v for v in row] for row in grid]
-    top = max((v for row in grid for v in row if v is not None), default=0.0) or 1.0
-    image = axes.imshow(values, cmap="YlOrBr", vmin=0, vmax=top, aspect="auto")
-    names = t.weekday_names()
+    image = axes.imshow(values, cmap="YlOrBr", vmin=0, vmax=1, aspect="auto")
     axes.set_yticks(range(7), [names[day][1] for day in range(7)])
-    axes.set_xticks(range(cells), [f"{cell * heat.hours_per_cell:02d}" for cell in range(cells)])
+    axes.set_xticks(range(cells), hours)
     axes.set_xlabel(t._("Time of day (hour the cell starts)"))
     axes.spines[["left", "bottom"]].set_visible(False)
     for day in range(7):
@@ -36,12 +41,28 @@ def heatmap_png(t: Translator, habit: HabitMap) -> bytes | None:
             base = heat.base[day][cell]
             if heat.low(day, cell):
                 axes.add_patch(Rectangle((cell - 0.5, day - 0.5), 1, 1, fill=False, hatch="///", edgecolor="#bbbbbb", linewidth=0))
-            if heat.moments[day][cell] or base:
-                axes.text(cell, day, str(heat.moments[day][cell]), ha="center", va="center", fontsize=7,
+            if base:
+                axes.text(cell, day, f"{heat.moments[day][cell]}/{base}", ha="center", va="center", fontsize=6,
                           color="#888888" if heat.low(day, cell) else "#000000")
     bar = figure.colorbar(image, ax=axes, fraction=0.04)
-    bar.set_label(t._("moments per answered check-in") if heat.basis == "prompts" else t._("share of respondents"))
-    axes.set_title(wrap(habit.title, 60) + "\n" + t._("Numbers: moments. Hatched: fewer than {n} answers behind the cell.", n=MIN_CELL), fontsize=9)
+    if heat.basis == "prompts":
+        bar.set_label(t._("share of answered check-ins that reported a moment"))
+        legend = t._("Numbers: check-ins with a moment / check-ins answered. Hatched: fewer than {n} answers behind the cell.", n=MIN_CELL)
+    else:
+        bar.set_label(t._("share of respondents"))
+        legend = t._("Numbers: respondents / all respondents. Hatched: fewer than {n} answers behind the cell.", n=MIN_CELL)
+    axes.set_title(wrap(habit.title, 60) + "\n" + legend, fontsize=9)
+    if selves:
+        top = max(max(row) for row in heat.self_reports)
+        below.imshow(heat.self_reports, cmap="Blues", vmin=0, vmax=top, aspect="auto")
+        below.set_yticks(range(7), [names[day][1] for day in range(7)])
+        below.set_xticks(range(cells), hours)
+        below.spines[["left", "bottom"]].set_visible(False)
+        for day in range(7):
+            for cell in range(cells):
+                if heat.self_reports[day][cell]:
+                    below.text(cell, day, str(heat.self_reports[day][cell]), ha="center", va="center", fontsize=7)
+        below.set_title(t._("“I just had one” reports, at the time given (not part of the rates above)"), fontsize=9)
     return to_png(figure)
 
 

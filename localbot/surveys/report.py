@@ -3,13 +3,18 @@
 Built from a run's stored answers, using the questions the study names in its ``[report]`` table:
 
 - **Heat map** of consumption moments, weekday × time of day (cells of ``hours_per_cell`` hours,
-  each member's own time zone). In a diary a *moment* is an answered check-in (on time) or an "I
-  just had one" self-report for which ``report.moment`` holds, placed at the time the member gave
-  (``report.time``) or else at the time of the check-in; each cell is normalised by the check-ins
-  answered in that cell, so a slot where people are rarely asked does not look empty only for that
-  reason. In a one-off survey each respondent's usual time (``report.time``) on each of their
-  usual days (``report.weekday``) is a moment, normalised by the respondents who gave both. Cells
-  with fewer than :data:`MIN_CELL` answers behind them are marked: too few to read anything into.
+  each member's own time zone). In a diary the cell's *rate* is the share of check-ins answered
+  in time in that cell that reported a moment (``report.moment`` holds: "yes, I had one since the
+  last check-in"); both the check-in and its moment are placed at the time the check-in was sent,
+  so the rate is a proportion from 0 to 1 and a slot where people are rarely asked does not look
+  empty only for that reason. "I just had one" self-reports are not sampled, so they are not part
+  of the rate: they are counted apart (``self_reports``), placed at the time the member gave
+  (``report.time``) or else when they sent it. In a one-off survey each respondent's usual time
+  (``report.time``) on each of their usual days (``report.weekday``) is a moment, and the rate is
+  the share of respondents who gave both. Cells with fewer than :data:`MIN_CELL` answers behind
+  them are marked: too few to read anything into. The busiest time is the cell with the highest
+  rate among cells with at least :data:`MIN_CELL` answers, or, while no cell has that many, the
+  cell with the most moments (check-ins and self-reports).
 - **Breakdowns** by place and by pairing (among moments), and the most frequent deterrents and
   convincers (choices counted, free texts grouped when they say the same thing).
 - **Compliance** per participant: check-ins answered before they expired ÷ check-ins sent.
@@ -56,13 +61,17 @@ class Count:
 @dataclass(frozen=True)
 class HeatMap:
     hours_per_cell: int
-    #: ``moments[weekday][cell]``, Monday first.
+    #: ``moments[weekday][cell]``, Monday first: check-ins answered in time that reported a moment,
+    #: by the cell they were sent in (diary), or respondents' usual moments (one-off).
     moments: list[list[int]]
     #: What each cell is normalised by: answered check-ins (diary) or respondents (one-off).
     base: list[list[int]]
     basis: str
+    #: Diaries: "I just had one" moments by the time given; not part of the rate.
+    self_reports: list[list[int]]
 
     def rate(self, day: int, cell: int) -> float | None:
+        """Share of the cell's answers that reported a moment (0 to 1); None without answers."""
         base = self.base[day][cell]
         return self.moments[day][cell] / base if base else None
 
@@ -74,13 +83,16 @@ class HeatMap:
         return 24 // self.hours_per_cell
 
     def busiest(self) -> tuple[int, int] | None:
-        """The cell with the most moments (ties: the earlier one)."""
-        best: tuple[int, int] | None = None
-        for day in range(7):
-            for cell in range(self.cells):
-                if self.moments[day][cell] and (best is None or self.moments[day][cell] > self.moments[best[0]][best[1]]):
-                    best = (day, cell)
-        return best
+        """The cell with the highest rate among cells with enough answers; while none has enough,
+        the cell with the most moments, self-reports included (ties: the earlier one)."""
+        every = [(day, cell) for day in range(7) for cell in range(self.cells)]
+        enough = [(d, c) for d, c in every if not self.low(d, c) and self.moments[d][c]]
+        if enough:
+            return max(enough, key=lambda dc: (self.rate(*dc), self.moments[dc[0]][dc[1]], -dc[0], -dc[1]))
+        counted = [(d, c) for d, c in every if self.moments[d][c] + self.self_reports[d][c]]
+        if not counted:
+            return None
+        return max(counted, key=lambda dc: (self.moments[dc[0]][dc[1]] + self.self_reports[dc[0]][dc[1]], -dc[0], -dc[1]))
 
 
 @dataclass(frozen=True)
@@ -155,13 +167,17 @@ def _local(moment: datetime, timezone: str) -> datetime:
 
 
 def _moment_time(reference: datetime, given: Any, timezone: str) -> datetime:
-    """When a moment happened: the time the member gave, on the day it most likely was, else ``reference``."""
+    """When a moment happened: the time the member gave, on the day it most likely was, else ``reference``.
+
+    A time later than the end of the reference's hour (plus ten minutes for a clock running
+    fast) was yesterday: "23:50" answered at 00:30. The rule looks at the reference's hour only,
+    so a forgotten member's answers, whose times are kept to the hour, land in the same cells."""
     local = _local(reference, timezone)
     if not isinstance(given, str) or not re.fullmatch(r"\d{2}:\d{2}", given):
         return local
     hour, minute = (int(part) for part in given.split(":"))
     candidate = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    if candidate > local + timedelta(minutes=10):  # "23:50" answered at 00:30 was yesterday
+    if candidate > local.replace(minute=0, second=0, microsecond=0) + timedelta(minutes=70):
         candidate -= timedelta(days=1)
     return candidate
 
@@ -276,7 +292,7 @@ def _diary_heatmap(study: Study, usable: list[dict[str, Any]], moment_items: lis
         return None
     hours = roles.hours_per_cell
     cells = 24 // hours
-    moments, base = _empty(cells), _empty(cells)
+    moments, base, self_reports = _empty(cells), _empty(cells), _empty(cells)
     for item in usable:
         entry = item["entry"]
         if entry.kind == "prompt" and entry.sent_at is not None:
@@ -284,12 +300,17 @@ def _diary_heatmap(study: Study, usable: list[dict[str, Any]], moment_items: lis
             base[local.weekday()][local.hour // hours] += 1
     for item in moment_items:
         entry = item["entry"]
-        reference = entry.sent_at if entry.kind == "prompt" else (entry.started_at or entry.sent_at)
+        if entry.kind == "prompt":
+            if entry.sent_at is not None:  # counted where its check-in is counted, so the rate is a share
+                local = _local(entry.sent_at, item["timezone"])
+                moments[local.weekday()][local.hour // hours] += 1
+            continue
+        reference = entry.started_at or entry.sent_at
         if reference is None:
             continue
         when = _moment_time(reference, item["answers"].get(roles.time) if roles.time else None, item["timezone"])
-        moments[when.weekday()][when.hour // hours] += 1
-    return HeatMap(hours, moments, base, "prompts")
+        self_reports[when.weekday()][when.hour // hours] += 1
+    return HeatMap(hours, moments, base, "prompts", self_reports)
 
 
 def _once_heatmap(study: Study, usable: list[dict[str, Any]]) -> HeatMap | None:
@@ -308,7 +329,7 @@ def _once_heatmap(study: Study, usable: list[dict[str, Any]]) -> HeatMap | None:
         cell = int(usual.split(":")[0]) // hours
         for day in days:
             moments[WEEKDAYS.index(day)][cell] += 1
-    return HeatMap(hours, moments, [[respondents] * cells for _ in range(7)], "respondents")
+    return HeatMap(hours, moments, [[respondents] * cells for _ in range(7)], "respondents", _empty(cells))
 
 
 # --- words ---------------------------------------------------------------------------------------
@@ -388,7 +409,11 @@ def report_text(t: Translator, habit: HabitMap, *, names: bool) -> str:
     if extra:
         lines += ["", *extra]
     if habit.heatmap is not None:
-        lines += ["", t._("In the heat map, cells with fewer than {n} answers behind them are marked: too few to read much into.", n=MIN_CELL)]
+        lines += [""]
+        if habit.heatmap.basis == "prompts":
+            lines.append(t._("The heat map shows, for each weekday and time of day, the share of check-ins answered in time that reported one; "
+                             "“I just had one” reports are shown apart, at the time given."))
+        lines.append(t._("In the heat map, cells with fewer than {n} answers behind them are marked: too few to read much into.", n=MIN_CELL))
     return "\n".join(lines)
 
 

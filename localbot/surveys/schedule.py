@@ -4,9 +4,12 @@ The experience-sampling literature (and PACO's bucketed generator) samples *stra
 times: the waking window is split into N equal blocks and one moment is drawn in each, so prompts
 cover the whole day yet stay unpredictable. A minimum gap keeps two prompts from arriving almost
 together: the moment of block *i* is drawn uniformly from the part of the block that lies at least
-the gap after the previous prompt. That part is never empty as long as a block is at least as long
-as the gap (the previous moment lies before the block starts), so the gap is guaranteed by
-construction, with no retries, and a window shorter than N × gap is refused up front.
+the gap after the previous prompt, the previous day's last prompt included. That part is never
+empty as long as a block is at least as long as the gap (the previous moment lies before the block
+starts, as one day's window ends before the next one starts), so the gap is guaranteed by
+construction, with no retries, across days too, and a window shorter than N × gap is refused up
+front. A prompt may be sent late (the bot was down) until ``send_by``: never past its expiry, the
+window's end or the next prompt's moment.
 
 Windows are local wall-clock times in the member's time zone, converted per calendar day, so a
 day on which the clocks change keeps the member's 07:00–22:00 (its real length differs by an hour,
@@ -70,20 +73,25 @@ def check_window(window: Window, tz: tzinfo, days: list[date], prompts: int, min
         raise WindowError("too_short", length=shortest, needed=needed(prompts, min_gap), prompts=prompts, gap=min_gap)
 
 
-def plan_day(day: date, window: Window, tz: tzinfo, prompts: int, min_gap: timedelta, rng: random.Random) -> list[datetime]:
-    """``prompts`` moments in ``day``'s window: one per equal block, each at least ``min_gap`` after the last."""
+def plan_day(
+    day: date, window: Window, tz: tzinfo, prompts: int, min_gap: timedelta, rng: random.Random, after: datetime | None = None
+) -> list[datetime]:
+    """``prompts`` moments in ``day``'s window: one per equal block, each at least ``min_gap`` after
+    the last, the first at least ``min_gap`` after ``after`` (the day before's last prompt)."""
     start, end = window_bounds(day, window, tz)
     length = int((end - start).total_seconds())
     gap = int(min_gap.total_seconds())
     if length < prompts * gap or prompts < 1:
         raise WindowError("too_short", length=end - start, needed=needed(prompts, min_gap), prompts=prompts, gap=min_gap)
     moments: list[datetime] = []
-    previous: int | None = None
+    previous: int | None = None if after is None else int((after - start).total_seconds())
     for block in range(prompts):
         low = length * block // prompts
         high = length * (block + 1) // prompts  # exclusive
         if previous is not None:
             low = max(low, previous + gap)
+        if low >= high:  # only if the day before's window overlaps this one
+            raise WindowError("too_short", length=end - start, needed=needed(prompts, min_gap), prompts=prompts, gap=min_gap)
         offset = rng.randrange(low, high)
         moments.append(start + timedelta(seconds=offset))
         previous = offset
@@ -116,15 +124,25 @@ def plan(
     min_gap: timedelta,
     expires_after: timedelta,
     rng: random.Random,
+    after: datetime | None = None,
 ) -> list[Planned]:
-    """Every prompt of a diary of ``days`` days, day and slot counted from 1."""
-    planned: list[Planned] = []
+    """Every prompt of a diary of ``days`` days, day and slot counted from 1. The minimum gap holds
+    across days too (a window of nearly 24 hours ends close to the next one's start), and from
+    ``after`` (the last prompt sent, when a diary is planned again)."""
+    moments: list[tuple[int, int, datetime, datetime]] = []
+    last = after
     for day_index in range(days):
         day = start_day + timedelta(days=day_index)
         _start, window_end = window_bounds(day, window, tz)
-        for slot, at in enumerate(plan_day(day, window, tz, prompts, min_gap, rng), start=1):
-            planned.append(Planned(day_index + 1, slot, at, min(at + expires_after, window_end)))
-    return planned
+        for slot, at in enumerate(plan_day(day, window, tz, prompts, min_gap, rng, last), start=1):
+            moments.append((day_index + 1, slot, at, window_end))
+            last = at
+    # A prompt may go out late (the bot was down) but never once the next one is due.
+    nexts = [at for _d, _s, at, _e in moments[1:]] + [None]
+    return [
+        Planned(day, slot, at, min(at + expires_after, window_end, *([following] if following else [])))
+        for (day, slot, at, window_end), following in zip(moments, nexts, strict=True)
+    ]
 
 
 def in_window(moment: datetime, window: Window, tz: tzinfo) -> bool:

@@ -274,6 +274,10 @@ def set_participant_status(db: sqlite_utils.Database, participant_id: int, statu
     db.execute("UPDATE survey_participants SET status = ?, changed_at = ? WHERE id = ?", [status, iso(now), participant_id])
 
 
+def set_participant_timezone(db: sqlite_utils.Database, participant_id: int, timezone: str, now: datetime) -> None:
+    db.execute("UPDATE survey_participants SET timezone = ?, changed_at = ? WHERE id = ?", [timezone, iso(now), participant_id])
+
+
 def finish_participants(db: sqlite_utils.Database, run_id: int, now: datetime) -> None:
     """The run closed: whoever was still taking part has finished."""
     db.execute(
@@ -326,6 +330,17 @@ def plan_prompts(db: sqlite_utils.Database, participant_id: int, planned: list[P
             [participant_id, item.day, item.slot, iso(item.at), iso(item.send_by)],
         )
     return entries(db, participant_id, kind="prompt", status="planned")
+
+
+def next_prompt_at(db: sqlite_utils.Database, entry: Entry) -> datetime | None:
+    """When the participant's next prompt after ``entry`` is due (planned, paused or sent)."""
+    found = one(
+        db,
+        """SELECT MIN(planned_at) AS at FROM survey_entries WHERE participant_id = ? AND kind = 'prompt'
+           AND planned_at > ? AND status IN ('planned', 'paused', 'sent')""",
+        [entry.participant_id, iso(entry.planned_at) if entry.planned_at else ""],
+    )
+    return from_iso(found["at"]) if found and found["at"] else None
 
 
 def open_entry(db: sqlite_utils.Database, participant_id: int, kind: str, now: datetime) -> Entry:
