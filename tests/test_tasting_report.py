@@ -18,7 +18,7 @@ from localbot.i18n import translator
 from localbot.replies import Choices, Picture
 from localbot.tastings import store
 from localbot.tastings.paper import ImportProblem, import_file
-from localbot.tastings.report import build, summary_lines, to_html
+from localbot.tastings.report import _cata, build, summary_lines, to_html
 from tests.helpers import Harness, choices, texts
 from tests.tasting_helpers import said, sessions, started
 
@@ -96,6 +96,13 @@ async def test_the_report_reads_chat_and_paper_answers_alike(bot: Harness, tmp_p
     assert sweet_a["too_little"]["mean_drop"] == pytest.approx(60 / 8 - 4.5) and not sweet_a["too_little"]["large"]
     [creamy] = [c for c in data["cata"] if c["term"] == "creamy"]
     assert [p["count"] for p in creamy["products"]] == [7 + 2, 2 + 2, 4 + 2] and creamy["cochran_q"] is not None
+    # Twelve answers per product: every CATA group is flagged, none dropped; "watery", which nobody
+    # ticked, has no Cochran's Q at all and is still reported, flagged.
+    assert creamy["blocks"] == 12 and creamy["small"]
+    [watery] = [c for c in data["cata"] if c["term"] == "watery"]
+    assert watery["cochran_q"] is None and watery["small"] and [p["count"] for p in watery["products"]] == [0, 0, 0]
+    for term in data["cata"]:
+        assert len(term["products"]) == 3 and all(p["small"] and p["n"] == 12 for p in term["products"])
     assert data["preference"]["kind"] == "preference" and data["preference"]["n"] == 12 and data["preference"]["test"] == "chi-square"
     counts = {p["product"]: p["count"] for p in data["preference"]["products"]}
     assert sum(counts.values()) == 12 and counts["Oat Barista"] >= 6
@@ -105,6 +112,7 @@ async def test_the_report_reads_chat_and_paper_answers_alike(bot: Harness, tmp_p
     assert "12 people took part · 3 samples" in lines and "(10 of them on paper)" in lines
     assert "Oat Barista" not in lines and "Friedman test: χ² =" in lines
     assert "* fewer than 30 answers: read as indicative." in lines
+    assert f"• Creamy: {report.products[0].code}* 75%," in lines  # 9 of 12, marked as indicative
     page = to_html(t, report, {"liking": b"\x89PNG"})
     assert page.startswith("<!DOCTYPE html>") and "Oat Barista" in page and "data:image/png;base64," in page
 
@@ -240,3 +248,16 @@ async def test_the_command_line_report_import_and_export(bot: Harness, tmp_path:
     assert len(lines) == 3  # paper participants are not served by the bot
     await bot.outbox()
     assert bot.clock.now() > tasting.created_at + timedelta(hours=1)
+
+
+def test_cata_groups_are_flagged_small_below_thirty_and_never_dropped() -> None:
+    # 30 people answered for both products, 5 more only for the first: the second product's group
+    # (30) and Cochran's Q (30 complete blocks) are at the threshold, so not small; a term only
+    # 29 people answered is small throughout, and still reported in full.
+    checked = {pid: {0: 1, 1: pid % 2} for pid in range(30)} | {pid: {0: 0} for pid in range(30, 35)}
+    term = _cata("creamy", "Creamy", checked, 2)
+    assert term.answered == (35, 30) and term.counts == (30, 15)
+    assert term.test is not None and term.test.blocks == 30
+    assert not term.small and not term.small_for(0) and not term.small_for(1)
+    few = _cata("watery", "Watery", {pid: {0: pid % 2, 1: 0} for pid in range(29)}, 2)
+    assert few.small and few.small_for(0) and few.small_for(1) and few.counts == (14, 0)

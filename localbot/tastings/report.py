@@ -95,6 +95,15 @@ class CataTerm:
     def share(self, index: int) -> float | None:
         return self.counts[index] / self.answered[index] if self.answered[index] else None
 
+    def small_for(self, index: int) -> bool:
+        """Fewer than :data:`SMALL` answered this term for the product: its share is indicative."""
+        return self.answered[index] < SMALL
+
+    @property
+    def small(self) -> bool:
+        """Cochran's Q rests on fewer than :data:`SMALL` people who answered for every product."""
+        return (self.test.blocks if self.test else 0) < SMALL
+
 
 @dataclass(frozen=True)
 class Preference:
@@ -209,9 +218,10 @@ class TastingReport:
             ],
             "cata": [
                 {"term": c.term, "label": c.label,
-                 "products": [{**product(i), "count": c.counts[i], "n": c.answered[i], "share": c.share(i)} for i in range(len(self.products))],
+                 "products": [{**product(i), "count": c.counts[i], "n": c.answered[i], "share": c.share(i), "small": c.small_for(i)}
+                              for i in range(len(self.products))],
                  "cochran_q": c.test.q if c.test else None, "df": c.test.df if c.test else None,
-                 "p_value": c.test.p_value if c.test else None, "blocks": c.test.blocks if c.test else 0,
+                 "p_value": c.test.p_value if c.test else None, "blocks": c.test.blocks if c.test else 0, "small": c.small,
                  "pairs": [{"first": self.products[pair.first].name, "second": self.products[pair.second].name,
                             "only_first": pair.test.only_first, "only_second": pair.test.only_second,
                             "statistic": pair.test.statistic, "p_value": pair.test.p_value, "adjusted_p": pair.adjusted_p,
@@ -392,8 +402,9 @@ def summary_lines(t: Translator, report: TastingReport, *, names: bool) -> list[
         lines += ["", t._("Words people ticked (check all that apply):")]
         for term in report.cata:
             shares = ", ".join(
-                f"{report.product_label(i, names=False)} {t.percent(term.share(i) or 0)}" for i in range(k)
+                f"{report.product_label(i, names=False)}{_mark(term.small_for(i))} {t.percent(term.share(i) or 0)}" for i in range(k)
             )
+            any_small |= any(term.small_for(i) for i in range(k))
             star = " ‡" if term in differing else ""
             lines.append(f"• {term.label}: {shares}{star}")
         if differing:
@@ -496,7 +507,7 @@ def to_html(t: Translator, report: TastingReport, charts: dict[str, bytes]) -> s
     if report.cata:
         head = row([t._("Term"), *(p.name for p in report.products), "Cochran Q", "p"], "th")
         body = "".join(
-            row([c.label, *(f"{c.counts[i]}/{c.answered[i]}" for i in range(k)), cell(c.test.q if c.test else None),
+            row([c.label, *(f"{c.counts[i]}/{c.answered[i]}{_mark(c.small_for(i))}" for i in range(k)), cell(c.test.q if c.test else None),
                  cell(c.test.p_value if c.test else None, 3)])
             for c in report.cata
         )
