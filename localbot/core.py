@@ -511,7 +511,7 @@ class Core:
 
     def _record_sent(self, item: outbox.Outgoing, result: Sent, now: Any) -> None:
         with self.db.atomic():
-            outbox.mark_sent(self.db, item.id, now, result.platform_id)
+            outbox.mark_sent(self.db, item.id, now, result.platform_id, template=result.template)
             key = getattr(item.reply, "key", None)
             if key and result.platform_id and not isinstance(item.reply, Edit):
                 self.remember_message(item.chat_ref, key, result.platform_id)

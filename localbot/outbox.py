@@ -117,11 +117,20 @@ def claim(db: sqlite_utils.Database, now: datetime, messengers: list[str], limit
     return sorted((Outgoing.from_row(r) for r in claimed), key=lambda o: o.id)
 
 
-def mark_sent(db: sqlite_utils.Database, outgoing_id: int, now: datetime, platform_id: str | None) -> None:
+def mark_sent(db: sqlite_utils.Database, outgoing_id: int, now: datetime, platform_id: str | None, *, template: bool = False) -> None:
     db.execute(
-        "UPDATE outbox SET state = 'sent', sent_at = ?, platform_id = ?, last_error = NULL WHERE id = ?",
-        [iso(now), platform_id, outgoing_id],
+        "UPDATE outbox SET state = 'sent', sent_at = ?, platform_id = ?, last_error = NULL, template = ? WHERE id = ?",
+        [iso(now), platform_id, int(template), outgoing_id],
     )
+
+
+def seen(db: sqlite_utils.Database, outgoing_id: int) -> bool | None:
+    """Whether the member saw a queued message itself: True once it was sent as it is; False when it
+    was skipped, failed, or went out as an approved template in its stead; None while it waits."""
+    row = one(db, "SELECT state, template FROM outbox WHERE id = ?", [outgoing_id])
+    if row is None or row["state"] in ("pending", "sending"):
+        return None
+    return row["state"] == "sent" and not row["template"]
 
 
 def mark_retry(db: sqlite_utils.Database, item: Outgoing, now: datetime, after: timedelta, error: str) -> bool:

@@ -48,10 +48,17 @@ class Choices:
     key: str | None = None
     #: Buttons per row where the messenger lays buttons out in a grid.
     columns: int = 1
+    #: Where the messenger only lets the bot send an approved template (WhatsApp outside the
+    #: 24-hour window), a one-line invitation to send instead of the question, and the payload its
+    #: reply button carries; whatever the member answers, the flow asks its question again.
+    invitation: str | None = None
+    invitation_payload: str | None = None
 
     def __post_init__(self) -> None:
         if not self.options:
             raise ReplyError("a Choices reply needs at least one option")
+        if self.invitation_payload is not None:
+            Option("invitation", self.invitation_payload)  # the same limits as any button
 
 
 @dataclass(frozen=True, kw_only=True)

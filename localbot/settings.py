@@ -80,7 +80,9 @@ class TelegramSettings(_Section):
 
 #: Outbox purposes that may reach a WhatsApp member whose 24-hour window is closed, and so may
 #: name an approved template (``live`` edits never go to WhatsApp).
-TEMPLATE_PURPOSES: tuple[str, ...] = ("message", "conversation", "poll", "results", "broadcast", "reminder", "prompt", "digest")
+TEMPLATE_PURPOSES: tuple[str, ...] = (
+    "message", "conversation", "poll", "results", "broadcast", "reminder", "prompt", "digest", "tasting_questions",
+)
 _CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 
 

@@ -121,3 +121,16 @@ def test_readme_lists_every_setting() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     missing = [env_name(tuple(key.split("."))) for key in sorted(_keys(Settings)) if env_name(tuple(key.split("."))) not in readme]
     assert missing == [], f"README settings table lacks {missing}"
+
+
+def test_every_template_purpose_is_documented() -> None:
+    """Operators register a template per purpose: README's WhatsApp section and the example settings
+    must name every purpose the settings accept."""
+    from localbot.settings import TEMPLATE_PURPOSES
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("### Templates to register") : readme.index("## Telegram")]
+    example = EXAMPLE.read_text()
+    assert [p for p in TEMPLATE_PURPOSES if f"`{p}`" not in section] == []
+    assert [p for p in TEMPLATE_PURPOSES if p not in example] == []
+    assert "tasting_questions" in TEMPLATE_PURPOSES

@@ -4,21 +4,24 @@ from the same format, and the "what we learned" message the organiser approves."
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
+import math
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from scipy.stats import binomtest, friedmanchisquare
 
 from localbot.cli import main
 from localbot.export.writers import write_csv
 from localbot.i18n import translator
 from localbot.replies import Choices, Picture
-from localbot.tastings import store
+from localbot.tastings import stats, store
 from localbot.tastings.paper import ImportProblem, import_file
-from localbot.tastings.report import build, summary_lines, to_html
+from localbot.tastings.report import LikingTest, _cata, _preference, _ranking, build, summary_lines, to_html
 from tests.helpers import Harness, choices, texts
 from tests.tasting_helpers import said, sessions, started
 
@@ -96,6 +99,13 @@ async def test_the_report_reads_chat_and_paper_answers_alike(bot: Harness, tmp_p
     assert sweet_a["too_little"]["mean_drop"] == pytest.approx(60 / 8 - 4.5) and not sweet_a["too_little"]["large"]
     [creamy] = [c for c in data["cata"] if c["term"] == "creamy"]
     assert [p["count"] for p in creamy["products"]] == [7 + 2, 2 + 2, 4 + 2] and creamy["cochran_q"] is not None
+    # Twelve answers per product: every CATA group is flagged, none dropped; "watery", which nobody
+    # ticked, has no Cochran's Q at all and is still reported, flagged.
+    assert creamy["blocks"] == 12 and creamy["small"]
+    [watery] = [c for c in data["cata"] if c["term"] == "watery"]
+    assert watery["cochran_q"] is None and watery["small"] and [p["count"] for p in watery["products"]] == [0, 0, 0]
+    for term in data["cata"]:
+        assert len(term["products"]) == 3 and all(p["small"] and p["n"] == 12 for p in term["products"])
     assert data["preference"]["kind"] == "preference" and data["preference"]["n"] == 12 and data["preference"]["test"] == "chi-square"
     counts = {p["product"]: p["count"] for p in data["preference"]["products"]}
     assert sum(counts.values()) == 12 and counts["Oat Barista"] >= 6
@@ -105,6 +115,11 @@ async def test_the_report_reads_chat_and_paper_answers_alike(bot: Harness, tmp_p
     assert "12 people took part · 3 samples" in lines and "(10 of them on paper)" in lines
     assert "Oat Barista" not in lines and "Friedman test: χ² =" in lines
     assert "* fewer than 30 answers: read as indicative." in lines
+    assert f"• Creamy: {report.products[0].code}* 75%," in lines  # 9 of 12, marked as indicative
+    # Three products: the report says which tests it ran on the preference, and their figures.
+    assert "Chi-square test of equal shares: χ² = " in lines and ", df = 2, p = " in lines
+    assert "Each sample against 1 in 3 (exact binomial tests, Holm-adjusted): " in lines
+    assert data["preference"]["product_test"] == {"test": "binomial", "share": pytest.approx(1 / 3), "adjustment": "holm"}
     page = to_html(t, report, {"liking": b"\x89PNG"})
     assert page.startswith("<!DOCTYPE html>") and "Oat Barista" in page and "data:image/png;base64," in page
 
@@ -240,3 +255,89 @@ async def test_the_command_line_report_import_and_export(bot: Harness, tmp_path:
     assert len(lines) == 3  # paper participants are not served by the bot
     await bot.outbox()
     assert bot.clock.now() > tasting.created_at + timedelta(hours=1)
+
+
+def test_cata_groups_are_flagged_small_below_thirty_and_never_dropped() -> None:
+    # 30 people answered for both products, 5 more only for the first: the second product's group
+    # (30) and Cochran's Q (30 complete blocks) are at the threshold, so not small; a term only
+    # 29 people answered is small throughout, and still reported in full.
+    checked = {pid: {0: 1, 1: pid % 2} for pid in range(30)} | {pid: {0: 0} for pid in range(30, 35)}
+    term = _cata("creamy", "Creamy", checked, 2)
+    assert term.answered == (35, 30) and term.counts == (30, 15)
+    assert term.test is not None and term.test.blocks == 30
+    assert not term.small and not term.small_for(0) and not term.small_for(1)
+    few = _cata("watery", "Watery", {pid: {0: pid % 2, 1: 0} for pid in range(29)}, 2)
+    assert few.small and few.small_for(0) and few.small_for(1) and few.counts == (14, 0)
+
+
+def _chose(picks: list[int], k: int) -> dict[int, dict[int, int]]:
+    """Preference answers as the report reads them: per person, 1 for the chosen product, 0 for the others."""
+    return {pid: {i: int(i == pick) for i in range(k)} for pid, pick in enumerate(picks)}
+
+
+def test_two_products_preference_is_the_two_sided_exact_binomial_test() -> None:
+    # 15 of 20 prefer the first sample. By hand: P(X ≥ 15 | n = 20, p = 1/2) = (C(20,15) + … + C(20,20)) / 2^20
+    # = (15504 + 4845 + 1140 + 190 + 20 + 1) / 1048576 = 21700 / 1048576; two-sided, twice that: 0.041389.
+    # ISO 5495 Table A.1 has 15 of 20 as the one-sided minimum at α = 0.05, consistent with this.
+    answers = _chose([0] * 15 + [1] * 5, 2)
+    answers[99] = {0: 1, 1: 1}  # a garbled answer (both chosen) is not a preference: left out, n stays 20
+    result = _preference(answers, 2)
+    assert (result.kind, result.test, result.n, result.counts) == ("preference", "binomial", 20, (15.0, 5.0))
+    assert result.statistic == 15 and result.p_value == pytest.approx(2 * 21700 / 2**20, rel=1e-12)
+    assert result.product_p == ()  # one test: nothing to adjust
+    # Either product may win: 5 against 15 is the same test; an even split is p = 1.
+    assert _preference(_chose([1] * 15 + [0] * 5, 2), 2).p_value == pytest.approx(result.p_value)
+    assert _preference(_chose([0, 1] * 5, 2), 2).p_value == pytest.approx(1.0)
+    assert _preference({}, 2).test is None
+
+
+def test_more_products_preference_is_chi_square_then_holm_adjusted_binomials() -> None:
+    # 12, 5 and 3 of 20 chose the three samples. By hand, against 20/3 each:
+    # χ² = (5.333² + 1.667² + 3.667²) / 6.667 = 6.7, df = 2, p = e^(−6.7/2) = 0.03508.
+    result = _preference(_chose([0] * 12 + [1] * 5 + [2] * 3, 3), 3)
+    assert (result.test, result.n, result.counts) == ("chi-square", 20, (12.0, 5.0, 3.0))
+    assert result.statistic == pytest.approx(6.7) and result.p_value == pytest.approx(math.exp(-3.35))
+    # Then each sample against 1/3 (scipy's exact binomial test), Holm-adjusted over the three.
+    raw = [binomtest(c, 20, 1 / 3).pvalue for c in (12, 5, 3)]
+    assert result.product_p == pytest.approx(stats.holm(raw))
+    assert result.product_p[0] < 0.05 < result.product_p[1]
+
+
+def test_a_ranking_is_tested_with_friedman_on_the_ranks() -> None:
+    # Eight people rank three samples (1 = best): 1 2 3 four times, 2 1 3 twice, 1 3 2 and 3 1 2.
+    # Rank sums 12, 14, 22 (they total b·k(k+1)/2 = 48). Without ties the textbook formula:
+    # χ² = 12 / (b·k·(k+1)) · ΣR² − 3·b·(k+1) = 12/96 · (144 + 196 + 484) − 96 = 7.0, df = 2,
+    # p = e^(−7/2) = 0.0302 (χ² with 2 df), as scipy's friedmanchisquare gives.
+    rows = [(1, 2, 3)] * 4 + [(2, 1, 3)] * 2 + [(1, 3, 2), (3, 1, 2)]
+    ranks = {pid: dict(enumerate(row)) for pid, row in enumerate(rows)}
+    ranks[50] = {0: 1, 1: 2}  # an unfinished ranking: left out of the test
+    result = _ranking(ranks, 3)
+    assert (result.kind, result.test, result.n, result.counts) == ("ranking", "friedman", 8, (12.0, 14.0, 22.0))
+    assert result.statistic == pytest.approx(7.0) and result.p_value == pytest.approx(math.exp(-3.5))
+    scipy_result = friedmanchisquare(*zip(*rows, strict=True))
+    assert result.statistic == pytest.approx(scipy_result.statistic) and result.p_value == pytest.approx(scipy_result.pvalue)
+    # Pairs by rank sums (Nemenyi): |ΔR| / √(b·k(k+1)/12) = 10 / √8 = 3.54 for the first and third,
+    # between the studentized range's q(0.05; 3, ∞) = 3.314 and q(0.01; 3, ∞) = 4.120 of the
+    # published tables; 2 / √8 = 0.71 for the first two, far from significant.
+    pairs = {(c.first, c.second): c for c in result.comparisons}
+    assert pairs[(0, 2)].statistic == pytest.approx(10 / math.sqrt(8)) and 0.01 < pairs[(0, 2)].p_value < 0.05
+    assert pairs[(0, 1)].statistic == pytest.approx(2 / math.sqrt(8)) and pairs[(0, 1)].p_value > 0.5
+    assert _ranking({1: {0: 1, 1: 2, 2: 3}}, 3).test is None  # one person: nothing to test
+
+
+async def test_the_report_names_the_binomial_test_for_two_products_and_friedman_for_a_ranking(bot: Harness, tmp_path: Path) -> None:
+    tasting = await answered(bot, tmp_path)
+    report = build(bot.core.db, tasting, "en")
+    t = translator("en")
+    # The same report cut down to its first two products, with a preference of 15 against 5.
+    two = dataclasses.replace(report, products=report.products[:2], liking=report.liking[:2], penalties=(), cata=(), liking_test=LikingTest(None),
+                              preference=_preference(_chose([0] * 15 + [1] * 5, 2), 2))
+    lines = "\n".join(summary_lines(t, two, names=False))
+    assert f"Preferred: {two.products[0].code}: 15, {two.products[1].code}: 5 (of 20). Exact binomial test against an even split (two-sided): p = 0.041." in lines
+    assert two.to_json()["preference"]["product_test"] is None
+    rows = [(1, 2, 3)] * 4 + [(2, 1, 3)] * 2 + [(1, 3, 2), (3, 1, 2)]
+    ranked = dataclasses.replace(report, preference=_ranking({pid: dict(enumerate(row)) for pid, row in enumerate(rows)}, 3))
+    lines = "\n".join(summary_lines(t, ranked, names=False))
+    assert "Friedman test on the ranks: χ² = 7, df = 2, p = 0.03." in lines
+    codes = [str(p.code) for p in report.products]
+    assert f"Ranking (rank sums, lowest is best): {codes[0]} (12), {codes[1]} (14), {codes[2]} (22)." in lines

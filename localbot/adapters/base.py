@@ -46,6 +46,9 @@ DEFAULT_CAPABILITIES: dict[str, Capabilities] = {
 @dataclass(frozen=True, slots=True)
 class Sent:
     platform_id: str | None = None
+    #: Sent as an approved template instead of the message itself (WhatsApp outside the 24-hour
+    #: window): the member saw the template's text, or the reply's ``invitation``, not the reply.
+    template: bool = False
 
 
 @dataclass(frozen=True, slots=True)

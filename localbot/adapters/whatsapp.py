@@ -443,10 +443,17 @@ class WhatsAppAdapter(Adapter):
         if content_sid is None:
             self._report_unreached(item)
             return Undeliverable(f"24-hour window closed; no template for {item.purpose!r} messages", skipped=True)
-        text = one_line(plain_text(item.reply, t), TEMPLATE_TEXT)
-        template = content(content_sid, {"1": self._community_name(member, item.community_id), "2": text}, text)
+        # A question that comes with an invitation (a tasting's questions) sends the invitation: the
+        # question itself, flattened into one line, could not be answered as asked.
+        invitation = item.reply.invitation if isinstance(item.reply, Choices) else None
+        text = one_line(invitation or plain_text(item.reply, t), TEMPLATE_TEXT)
+        variables = {"1": self._community_name(member, item.community_id), "2": text}
+        if invitation and isinstance(item.reply, Choices) and item.reply.invitation_payload:
+            variables["3"] = item.reply.invitation_payload  # the id of the template's reply button
+        template = content(content_sid, variables, text)
         try:
-            return await self._send(item, [template], last_error, template=True)
+            result = await self._send(item, [template], last_error, template=True)
+            return Sent(result.platform_id, template=True) if isinstance(result, Sent) else result
         except _WindowClosed:
             return Undeliverable(f"Twilio refused the {item.purpose!r} template as outside the window")
 
@@ -533,6 +540,7 @@ class WhatsAppAdapter(Adapter):
                 batch=iso(item.created_at),
                 messenger=self.messenger,
                 now=self.core.clock.now(),
+                row=item.id,
             )
 
     # --- rendering -----------------------------------------------------------------------------

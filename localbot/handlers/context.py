@@ -140,9 +140,12 @@ class Effects:
         min_interval: timedelta | None = None,
         dedupe_key: str | None = None,
         not_before: datetime | None = None,
-    ) -> None:
+    ) -> list[int | None]:
+        """Queue ``replies`` for ``chat_ref``; returns their outbox rows (None where ``dedupe_key``
+        had queued that one already)."""
+        queued: list[int | None] = []
         for index, reply in enumerate(replies):
-            outbox.enqueue(
+            row = outbox.enqueue(
                 self.db,
                 chat_ref=chat_ref,
                 reply=reply,
@@ -155,7 +158,9 @@ class Effects:
                 dedupe_key=f"{dedupe_key}|{chat_ref}|{index}" if dedupe_key else None,
                 not_before=not_before,
             )
+            queued.append(row)
             self.core.note_menu(chat_ref, reply, self.now)
+        return queued
 
     def private_chat_ref(self, member: Member) -> str:
         """Where the bot talks to ``member`` alone: in all our messengers the member's own ref."""

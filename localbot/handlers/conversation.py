@@ -36,7 +36,7 @@ from localbot.replies import Option, Reply, Text
 from localbot.storage.db import one
 
 if TYPE_CHECKING:
-    from localbot.handlers.context import Context
+    from localbot.handlers.context import Context, Effects
 
 
 class Expect(Flag):
@@ -148,7 +148,7 @@ def load_by_id(db: sqlite_utils.Database, conversation_id: int) -> Conversation 
     return _from_row(row) if row else None
 
 
-def save(ctx: Context, conversation: Conversation) -> None:
+def save(ctx: Effects, conversation: Conversation) -> None:
     ctx.db.execute(
         "UPDATE conversations SET step = ?, data = ?, updated_at = ? WHERE id = ?",
         [conversation.step, json.dumps(conversation.data, ensure_ascii=False), iso(ctx.now), conversation.id],

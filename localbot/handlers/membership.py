@@ -13,7 +13,9 @@ community's organisers are told how many were not reached, once that message's d
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlite_utils
 
@@ -56,6 +58,13 @@ WHAT_BY_PURPOSE = {
     "digest": N_("the weekly digest"),
 }
 MESSENGER_NAMES = {"whatsapp": "WhatsApp", "telegram": "Telegram", "console": "console"}
+#: Purposes of messages to one member that the organisers must act on, member by member: the
+#: summary names who was not reached. (A member checked in at a tasting is standing at the table.)
+NAMED_BY_PURPOSE = {
+    "tasting_questions": N_("the tasting questions"),
+}
+#: Named summaries gather the members skipped within this long of each other.
+NAMED_SETTLE = timedelta(seconds=30)
 
 
 # --- joining and leaving -----------------------------------------------------------------------
@@ -229,7 +238,7 @@ def cmd_newcommunity(ctx: Context, cmd: Command) -> HandlerResult:
 
 
 def report_unreached_later(
-    db: sqlite_utils.Database, *, community_id: int, purpose: str, batch: str, messenger: str, now: datetime
+    db: sqlite_utils.Database, *, community_id: int, purpose: str, batch: str, messenger: str, now: datetime, row: int | None = None
 ) -> None:
     """Arrange for the organisers to hear how many members a message could not reach.
 
@@ -237,7 +246,24 @@ def report_unreached_later(
     to the whole community is one *batch* of outbox rows with the same community, purpose and
     creation time; each skip moves the batch's one summary job a little later, so it runs once the
     deliveries have settled. If a late skip reopens a finished job, the new count is reported.
+
+    Messages to one member each (:data:`NAMED_BY_PURPOSE`) are gathered by community and purpose
+    instead: the job collects the skipped rows, and its summary names the members.
     """
+    if purpose in NAMED_BY_PURPOSE and row is not None:
+        key = f"unreached:{community_id}:{purpose}:{messenger}"
+        waiting = one(db, "SELECT payload FROM jobs WHERE dedupe_key = ? AND state = 'pending'", [key])
+        rows = json.loads(waiting["payload"]).get("rows", []) if waiting else []
+        scheduler.schedule(
+            db,
+            UNREACHED_JOB,
+            now + NAMED_SETTLE,
+            {"community_id": community_id, "purpose": purpose, "messenger": messenger, "rows": sorted({*rows, row})},
+            now=now,
+            dedupe_key=key,
+            community_id=community_id,
+        )
+        return
     if purpose not in WHAT_BY_PURPOSE:
         return
     scheduler.schedule(
@@ -255,6 +281,9 @@ def job_unreached(ctx: JobContext, job: Job) -> None:
     payload = job.payload
     community = community_store.get_community(ctx.db, int(payload["community_id"]))
     if community is None:
+        return
+    if "rows" in payload:
+        _report_named(ctx, community, payload)
         return
     purpose, batch, messenger = str(payload["purpose"]), str(payload["batch"]), str(payload["messenger"])
     if purpose not in WHAT_BY_PURPOSE:
@@ -281,6 +310,56 @@ def job_unreached(ctx: JobContext, job: Job) -> None:
         for channel in community_store.channels_of(ctx.db, community.id):
             if channel.kind is ChannelKind.GROUP and channel.chat_ref:
                 ctx.send(channel.chat_ref, build(ctx.community_t(community)), community_id=community.id, dedupe_key=dedupe)
+
+
+def _report_named(ctx: JobContext, community: Community, payload: dict[str, Any]) -> None:
+    """Tell the organisers who did not get a message meant for them alone, by name, leaving out
+    members who have written since (writing opened their window, and the flow asked them again)."""
+    purpose, messenger = str(payload["purpose"]), str(payload["messenger"])
+    if purpose not in NAMED_BY_PURPOSE:
+        return
+    ids = [int(i) for i in payload.get("rows", []) if isinstance(i, int)]
+    names: list[str] = []
+    for row_id in ids:
+        row = one(ctx.db, "SELECT member_id, state, created_at FROM outbox WHERE id = ? AND community_id = ?", [row_id, community.id])
+        if row is None or row["state"] != "skipped" or row["member_id"] is None:
+            continue
+        member = community_store.get_member(ctx.db, row["member_id"])
+        if member is None or (member.last_inbound_at or "") > row["created_at"]:
+            continue
+        if member.display_name not in names:
+            names.append(member.display_name)
+    if not names:
+        return
+
+    def build(t: Translator) -> Text:
+        return Text(text=named_unreached_text(t, community, messenger, purpose, names))
+
+    dedupe = f"unreached:{community.id}:{purpose}:{messenger}:{','.join(str(i) for i in ids)}"
+    organisers = ctx.known_organisers(community)
+    for member in organisers:
+        ctx.send_to_member(member, build, community=community, dedupe_key=dedupe)
+    if not organisers:
+        for channel in community_store.channels_of(ctx.db, community.id):
+            if channel.kind is ChannelKind.GROUP and channel.chat_ref:
+                ctx.send(channel.chat_ref, build(ctx.community_t(community)), community_id=community.id, dedupe_key=dedupe)
+
+
+def named_unreached_text(t: Translator, community: Community, messenger: str, purpose: str, names: list[str]) -> str:
+    name = MESSENGER_NAMES.get(messenger, messenger)
+    first = t._(
+        "I could not send {what} in {community} on {messenger} to: {names}.",
+        what=t._(NAMED_BY_PURPOSE[purpose]),
+        community=community.name,
+        messenger=name,
+        names=", ".join(names),
+    )
+    why = t._(
+        "{messenger} lets me write to someone only within 24 hours of their last message, unless an approved template is set up for “{purpose}” messages (see the README). Ask them to send me any message: I'll carry on with them at once.",
+        messenger=name,
+        purpose=purpose,
+    )
+    return f"{first}\n{why}"
 
 
 def unreached_text(t: Translator, community: Community, messenger: str, purpose: str, skipped: int, total: int) -> str:

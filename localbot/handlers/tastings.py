@@ -20,6 +20,7 @@ took part a short "what we learned" message, after a preview the organiser appro
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import unicodedata
@@ -27,7 +28,7 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from localbot import scheduler
+from localbot import outbox, scheduler
 from localbot.community import store as community_store
 from localbot.community.model import Community, Member
 from localbot.events import ChoicePicked, Command
@@ -829,6 +830,8 @@ def _take(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
         return Finish((Text(text=t._("This tasting has closed. Thank you: what you answered before is kept.")),))
     if not participant.booked or not participant.checked_in:
         return Finish((Text(text=t._("Only people who are checked in at the session answer the questions.")),))
+    if _invited_only(ctx, c, participant):
+        return Goto("ask")
     ask = _current(ctx, tasting, participant, products, c)
     if ask is None:
         return Finish((Text(text=t._("Thank you! You have answered everything.")),))
@@ -920,27 +923,66 @@ def _on_cancel(ctx: Context, c: Conversation) -> HandlerResult:
     return Text(text=ctx.t._("Paused. Your answers so far are saved; send /tasting to continue."))
 
 
-def _open_questionnaire(ctx: Effects, tasting: store.Tasting, participant: store.Participant, member: Member, community: Community, *, lead: str) -> list[Reply]:
+def _opened_questionnaire(ctx: Effects, tasting: store.Tasting, participant: store.Participant, member: Member, community: Community,
+                          *, lead: str) -> tuple[Conversation, Reply]:
     """Store the questionnaire as the member's conversation in their private chat and render its
     current question in their language."""
     flow = ctx.core.router.flows[FLOW]
     c = conv.open_for(ctx.db, member_id=member.id, chat_ref=ctx.private_chat_ref(member), flow=flow, data={"p": participant.id}, now=ctx.now)
     t = ctx.translator_for(member, community)
-    return [question_reply(ctx, t, member, tasting, participant, store.products(ctx.db, tasting.id), c, lead)]
+    return c, question_reply(ctx, t, member, tasting, participant, store.products(ctx.db, tasting.id), c, lead)
+
+
+def _open_questionnaire(ctx: Effects, tasting: store.Tasting, participant: store.Participant, member: Member, community: Community, *, lead: str) -> list[Reply]:
+    return [_opened_questionnaire(ctx, tasting, participant, member, community, lead=lead)[1]]
+
+
+def _invitation(t: Translator, tasting: store.Tasting, lead: str) -> str:
+    """What a member gets instead of the first question where the messenger allows only an approved
+    template (WhatsApp, 24 hours after their last message): any answer brings the question."""
+    title = tasting.definition.title.pick(t.language)
+    if lead == "taste":
+        return "🍽 " + t._("It's tasting time for “{title}”! Reply to this message and I'll send you the questions.", title=title)
+    return "✅ " + t._("You're checked in at “{title}”. Reply to this message and I'll send you the questions.", title=title)
 
 
 def _send_questionnaire(ctx: Effects, tasting: store.Tasting, participant: store.Participant, member: Member, community: Community, *, lead: str) -> None:
-    """For a member who is not the one speaking (an organiser checked them in, the tasting time came)."""
+    """For a member who is not the one speaking (an organiser checked them in, the tasting time came).
+
+    The question carries an invitation for messengers that allow only an approved template just
+    now (purpose ``tasting_questions``); the conversation remembers the outbox row, so that the
+    member's answer to an invitation (whatever they write) brings the question instead of
+    answering it, and the question's reply button (``ts:go``) resumes the questionnaire.
+    """
     chat = ctx.private_chat_ref(member)
+    t = ctx.translator_for(member, community)
+    invitation = _invitation(t, tasting, lead)
+    go = f"ts:go:{participant.id}"
     current = conv.load(ctx.db, member.id, chat)
+    opened: Conversation | None = None
     if current is not None and current.flow != FLOW:
         # Another conversation is under way there (a poll being written): do not break it.
-        t = ctx.translator_for(member, community)
         text = ("✅ " + t._("You're checked in. Welcome!")) if lead == "checked_in" else ("🍽 " + t._("It's tasting time!"))
-        replies: list[Reply] = [Choices(text=text, options=(Option(t._("Start the questions"), f"ts:go:{participant.id}"),))]
+        reply: Reply = Choices(text=text, options=(Option(t._("Start the questions"), go),), invitation=invitation, invitation_payload=go)
     else:
-        replies = _open_questionnaire(ctx, tasting, participant, member, community, lead=lead)
-    ctx.send(chat, *replies, member_id=member.id, community_id=community.id, purpose="conversation", dedupe_key=f"tasting.q:{participant.id}:{lead}")
+        opened, reply = _opened_questionnaire(ctx, tasting, participant, member, community, lead=lead)
+        if isinstance(reply, Choices):
+            reply = dataclasses.replace(reply, invitation=invitation, invitation_payload=go)
+    [row] = ctx.send(chat, reply, member_id=member.id, community_id=community.id, purpose="tasting_questions",
+                     dedupe_key=f"tasting.q:{participant.id}:{lead}")
+    if opened is not None and row is not None:
+        opened.data["via"] = {"row": row, "lead": lead}
+        conv.save(ctx, opened)
+
+
+def _invited_only(ctx: Context, c: Conversation, participant: store.Participant) -> bool:
+    """The member answers a message that reached them as an invitation (or not at all), not the
+    question itself: the question comes now, and what they wrote is not taken as its answer."""
+    via = c.data.pop("via", None)
+    if not isinstance(via, dict) or outbox.seen(ctx.db, int(via.get("row", 0))) is not False:
+        return False
+    c.data["lead"] = "resume" if store.answers(ctx.db, participant.id) else str(via.get("lead") or "checked_in")
+    return True
 
 
 def _continue(ctx: Context, tasting: store.Tasting, participant: store.Participant) -> list[Reply]:
@@ -952,7 +994,7 @@ def _continue(ctx: Context, tasting: store.Tasting, participant: store.Participa
     products = store.products(ctx.db, tasting.id)
     if next_ask(tasting.definition, store.serving_order(products, participant), store.answers(ctx.db, participant.id)) is None:
         return [Text(text=t._("You have answered everything. Thank you!"))]
-    lead = "resume" if store.answers(ctx.db, participant.id) else "checked_in"
+    lead = "resume" if store.answers(ctx.db, participant.id) else ("taste" if tasting.mode is Mode.HOME_USE else "checked_in")
     return _as_acks(ctx, conv.start_flow(ctx, FLOW, {"p": participant.id, "lead": lead}, private=True))
 
 

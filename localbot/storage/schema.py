@@ -154,3 +154,10 @@ def m002_outbox_platform_id(db: sqlite_utils.Database) -> None:
     than on the message) is matched by its MessageSid: without an index that reads every message
     ever sent, and a long-lived outbox holds hundreds of thousands (docs/performance.md)."""
     db.execute("CREATE INDEX outbox_platform ON outbox(platform_id) WHERE platform_id IS NOT NULL")
+
+
+@migrations()
+def m003_outbox_template(db: sqlite_utils.Database) -> None:
+    """Whether a message went out as an approved template in its stead (WhatsApp, outside the
+    24-hour window): a flow that sent a question then knows the member has not seen it yet."""
+    db.execute("ALTER TABLE outbox ADD COLUMN template INTEGER NOT NULL DEFAULT 0")

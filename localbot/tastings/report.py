@@ -11,9 +11,11 @@
   ones to act on;
 - **cata**: per term how many checked it for each product, Cochran's Q across products (among
   participants who answered for every product) and pairwise McNemar tests, Holm-adjusted;
-- **preference**: the count per product with its binomial test (two products; a chi-square test
-  and Holm-adjusted binomial tests against 1/k for more), or for a ranking the rank sums with
-  Friedman's test.
+- **preference**: the count per product. Two products: the two-sided exact binomial test against
+  an even split (ISO 5495's paired preference test). More: a chi-square test of equal shares (is
+  the choice spread unevenly at all?), then each product's exact binomial test against 1/k (which
+  ones were chosen more or less often than chance?), Holm-adjusted because k tests are run at once.
+  A ranking: the rank sums with Friedman's test and Nemenyi's pairs.
 
 Nothing is dropped: a product, group or term with few answers is reported and marked ``small``.
 The JSON form (:meth:`TastingReport.to_json`) uses the keys ``products``, ``liking_test``,
@@ -95,6 +97,15 @@ class CataTerm:
     def share(self, index: int) -> float | None:
         return self.counts[index] / self.answered[index] if self.answered[index] else None
 
+    def small_for(self, index: int) -> bool:
+        """Fewer than :data:`SMALL` answered this term for the product: its share is indicative."""
+        return self.answered[index] < SMALL
+
+    @property
+    def small(self) -> bool:
+        """Cochran's Q rests on fewer than :data:`SMALL` people who answered for every product."""
+        return (self.test.blocks if self.test else 0) < SMALL
+
 
 @dataclass(frozen=True)
 class Preference:
@@ -171,6 +182,9 @@ class TastingReport:
                     for i in range(len(self.products))
                 ],
                 "comparisons": [comparison(c) for c in pref.comparisons],
+                # With more than two products, each product's p_value is its exact binomial test
+                # against a share of 1/k, Holm-adjusted over the k products.
+                "product_test": {"test": "binomial", "share": 1 / len(self.products), "adjustment": "holm"} if pref.product_p else None,
                 "small": pref.n < SMALL,
             }
         return {
@@ -209,9 +223,10 @@ class TastingReport:
             ],
             "cata": [
                 {"term": c.term, "label": c.label,
-                 "products": [{**product(i), "count": c.counts[i], "n": c.answered[i], "share": c.share(i)} for i in range(len(self.products))],
+                 "products": [{**product(i), "count": c.counts[i], "n": c.answered[i], "share": c.share(i), "small": c.small_for(i)}
+                              for i in range(len(self.products))],
                  "cochran_q": c.test.q if c.test else None, "df": c.test.df if c.test else None,
-                 "p_value": c.test.p_value if c.test else None, "blocks": c.test.blocks if c.test else 0,
+                 "p_value": c.test.p_value if c.test else None, "blocks": c.test.blocks if c.test else 0, "small": c.small,
                  "pairs": [{"first": self.products[pair.first].name, "second": self.products[pair.second].name,
                             "only_first": pair.test.only_first, "only_second": pair.test.only_second,
                             "statistic": pair.test.statistic, "p_value": pair.test.p_value, "adjusted_p": pair.adjusted_p,
@@ -392,8 +407,9 @@ def summary_lines(t: Translator, report: TastingReport, *, names: bool) -> list[
         lines += ["", t._("Words people ticked (check all that apply):")]
         for term in report.cata:
             shares = ", ".join(
-                f"{report.product_label(i, names=False)} {t.percent(term.share(i) or 0)}" for i in range(k)
+                f"{report.product_label(i, names=False)}{_mark(term.small_for(i))} {t.percent(term.share(i) or 0)}" for i in range(k)
             )
+            any_small |= any(term.small_for(i) for i in range(k))
             star = " ‡" if term in differing else ""
             lines.append(f"• {term.label}: {shares}{star}")
         if differing:
@@ -436,15 +452,22 @@ def _preference_lines(t: Translator, report: TastingReport, *, names: bool) -> l
         ranked = ", ".join(f"{report.product_label(i, names=names)} ({t.number(pref.counts[i], 0)})" for i in order)
         line = t._("Ranking (rank sums, lowest is best): {ranked}.", ranked=ranked)
         if pref.p_value is not None:
-            line += " " + t._("Friedman test: {p}.", p=p_text(t, pref.p_value))
+            line += " " + t._("Friedman test on the ranks: χ² = {value}, df = {df}, {p}.",
+                              value=t.number(pref.statistic or 0, 2), df=k - 1, p=p_text(t, pref.p_value))
         return [line]
     order = sorted(range(k), key=lambda i: -pref.counts[i])
     counts = ", ".join(f"{report.product_label(i, names=names)}: {int(pref.counts[i])}" for i in order)
     line = t._("Preferred: {counts} (of {n}).", counts=counts, n=pref.n)
     if pref.test == "binomial":
-        line += " " + t._("Binomial test: {p}.", p=p_text(t, pref.p_value))
+        # Two samples: the paired preference test of ISO 5495, two-sided since either may win.
+        line += " " + t._("Exact binomial test against an even split (two-sided): {p}.", p=p_text(t, pref.p_value))
     elif pref.test == "chi-square":
-        line += " " + t._("Chi-square test: {p}.", p=p_text(t, pref.p_value))
+        # More samples: one test of whether choices are spread unevenly at all, then which samples
+        # were chosen more or less often than 1 in k, adjusted because k tests are run at once.
+        line += " " + t._("Chi-square test of equal shares: χ² = {value}, df = {df}, {p}.",
+                          value=t.number(pref.statistic or 0, 2), df=k - 1, p=p_text(t, pref.p_value))
+        tests = ", ".join(f"{report.product_label(i, names=names)} {p_text(t, pref.product_p[i])}" for i in order)
+        line += " " + t._("Each sample against 1 in {k} (exact binomial tests, Holm-adjusted): {tests}.", k=k, tests=tests)
     return [line]
 
 
@@ -496,7 +519,7 @@ def to_html(t: Translator, report: TastingReport, charts: dict[str, bytes]) -> s
     if report.cata:
         head = row([t._("Term"), *(p.name for p in report.products), "Cochran Q", "p"], "th")
         body = "".join(
-            row([c.label, *(f"{c.counts[i]}/{c.answered[i]}" for i in range(k)), cell(c.test.q if c.test else None),
+            row([c.label, *(f"{c.counts[i]}/{c.answered[i]}{_mark(c.small_for(i))}" for i in range(k)), cell(c.test.q if c.test else None),
                  cell(c.test.p_value if c.test else None, 3)])
             for c in report.cata
         )
