@@ -435,7 +435,7 @@ def _two_way(question: str, first: tuple[str, str], second: tuple[str, str], fie
 
     def take(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
         if a.choice not in (first[1], second[1]):
-            return Retry(ctx.t._("Please pick one of the buttons."))
+            return conv.pick_one(ctx)
         c.data[field] = a.choice == true_value
         return Goto(then)
 
@@ -471,7 +471,9 @@ def _take_deadline(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
         return Goto("confirm")
     text = a.choice or a.text
     if not text:
-        return Retry(ctx.t._("Please pick one of the buttons or type a time."))
+        if ctx.buttons:
+            return Retry(ctx.t._("Please pick one of the buttons or type a time."))
+        return Retry(ctx.t._("Please reply with one of the numbers or type a time."))
     try:
         c.data["closes_at"] = parse_deadline(text, now=ctx.now, tz=community.tz).isoformat()
     except WhenError as error:
@@ -508,7 +510,7 @@ def _take_confirm(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
     if a.choice == "cancel":
         return Finish((Text(text=t._("Cancelled. Nothing was posted.")),))
     if a.choice != "post":
-        return Retry(t._("Please pick one of the buttons."))
+        return conv.pick_one(ctx)
     community = _wizard_community(ctx, c)
     if not ctx.is_organiser(community):
         return Finish((Text(text=t._("Only organisers can {what}.", what=t._("create polls"))),))
