@@ -29,7 +29,7 @@ from localbot.handlers.conversation import (
     Retry,
     Step,
 )
-from localbot.handlers.router import HandlerResult, Router
+from localbot.handlers.router import HandlerResult, Router, render_usage
 from localbot.i18n import N_, Translator
 from localbot.polls import store
 from localbot.polls.charts import poll_chart
@@ -51,7 +51,7 @@ from localbot.when import WhenError, parse_deadline
 
 LIVE_EDIT_INTERVAL = timedelta(seconds=3)
 BAR_WIDTH = 10
-USAGE = "Question? | Option | Option"
+USAGE = "QUESTION? | OPTION | OPTION"
 
 
 # --- texts -------------------------------------------------------------------------------------
@@ -211,7 +211,7 @@ def cmd_poll(ctx: Context, cmd: Command) -> HandlerResult:
     try:
         spec = parse_poll_args(cmd.args, now=ctx.now, tz=community.tz)
     except PollError as error:
-        return Text(text=poll_error(ctx.t, error) + "\n" + ctx.t._("Usage: /poll {usage}", usage=USAGE))
+        return Text(text=poll_error(ctx.t, error) + "\n" + ctx.t._("Usage: /poll {usage}", usage=render_usage(ctx.t, USAGE)))
     return publish(ctx, community, spec)
 
 
