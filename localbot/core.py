@@ -159,6 +159,11 @@ class Core:
     def _apology(self, event: Event) -> str:
         return translator(self._language_without_writing(event))._("Sorry, something went wrong on my side. Please try again.")
 
+    def apology(self, sender_ref: str | None, language: object = None) -> str:
+        """The same apology for what an adapter could not even turn into an event (a button press
+        it must still answer), in the sender's language as far as it is known."""
+        return translator(self._language_of(sender_ref, language))._("Sorry, something went wrong on my side. Please try again.")
+
     def _handle_once(self, event: Event, lookups: dict[Hashable, Any]) -> list[Reply]:
         now = self.clock.now()
         try:
@@ -190,13 +195,16 @@ class Core:
     def _language_without_writing(self, event: Event) -> str:
         """The member's language when nothing can be written: reading usually still works (WAL
         lets readers past a writer, and a full disk can still be read)."""
+        return self._language_of(event.sender.ref, event.sender.language)
+
+    def _language_of(self, sender_ref: str | None, language: object) -> str:
         try:
-            member = community_store.member_by_ref(self.db, event.sender.ref)
+            member = community_store.member_by_ref(self.db, sender_ref) if isinstance(sender_ref, str) else None
         except (sqlite3.Error, OverflowError, TypeError):
             member = None
         if member is not None:
             return self.language_for(member, None)
-        return normalize_language(event.sender.language if isinstance(event.sender.language, str) else None) or self.settings.language
+        return normalize_language(language if isinstance(language, str) else None) or self.settings.language
 
     def _failure(self, event: Event, text: str) -> Reply:
         """The core's own apology. Where a button press is answered in place (Telegram), only the

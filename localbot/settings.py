@@ -31,6 +31,7 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings import SettingsError as SourceError
 
 from localbot.refs import RefError, parse_ref
 
@@ -314,14 +315,124 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = tuple(first["loc"])
-        dotted = ".".join(str(p) for p in loc if not isinstance(p, int))
+        fields, rest = _split_loc(loc)
         message = first["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, "):]
+        if first["type"] == "extra_forbidden":
+            fields, rest = (*fields, *map(str, rest)), ()
+            message = "unknown setting (see config/localbot.example.toml)"
+        if rest:
+            message = f"entry {'.'.join(str(part) for part in rest if part != '[key]')!r}: {message}"
         extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise SettingsError(f"setting {dotted} ({env_name(loc)}): {message}{extra}") from None
+        raise SettingsError(f"setting {'.'.join(fields)} ({_origin(fields)}): {message}{extra}") from None
+    except SourceError as exc:  # a source could not even be read: JSON in a variable, mostly
+        raise SettingsError(_source_problem(exc)) from None
     except (OSError, ValueError) as exc:  # an unreadable or malformed TOML file
         raise SettingsError(f"{config_path()}: {exc}".replace("\n", " ")) from None
+
+
+def _split_loc(loc: tuple[int | str, ...]) -> tuple[tuple[str, ...], tuple[int | str, ...]]:
+    """A validation error's location as the setting (model fields) and what lies inside its value
+    (a dictionary's key, a list's index)."""
+    model: Any = Settings
+    fields: list[str] = []
+    for number, part in enumerate(loc):
+        if not (isinstance(part, str) and isinstance(model, type) and issubclass(model, BaseModel) and part in model.model_fields):
+            return tuple(fields), loc[number:]
+        fields.append(part)
+        model = model.model_fields[part].annotation
+    return tuple(fields), ()
+
+
+def _dotenv() -> dict[str, str]:
+    from dotenv import dotenv_values  # pydantic-settings' own .env reader
+
+    path = Path(str(Settings.model_config.get("env_file") or ".env"))
+    if not path.is_file():
+        return {}
+    return {name.upper(): value or "" for name, value in dotenv_values(path, encoding="utf-8").items()}
+
+
+def _origin(fields: tuple[str, ...]) -> str:
+    """Where a setting's value came from: its variable (or a whole section's), in the environment
+    or in .env, else the TOML file; the variable's name when none of them holds it."""
+    environment = {name.upper() for name in os.environ}
+    dotenv = _dotenv()
+    for size in range(len(fields), 0, -1):
+        if env_name(fields[:size]) in environment:
+            return env_name(fields[:size])
+    for size in range(len(fields), 0, -1):
+        if env_name(fields[:size]) in dotenv:
+            return f"{env_name(fields[:size])} in .env"
+    path = config_path()
+    if fields and path.is_file():
+        try:
+            data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            data = {}
+        for part in fields:
+            data = data.get(part) if isinstance(data, dict) else None
+        if data is not None:
+            return f"in {path}"
+    return env_name(fields)
+
+
+_SOURCE_FIELD = re.compile(r'field "(?P<field>[^"]+)" from source "(?P<source>\w+)"')
+
+
+def _source_problem(exc: SourceError) -> str:
+    """pydantic-settings names only the top-level field and its own class for the source, and the
+    variable that holds the broken JSON may be a nested one: find it, without echoing its value
+    (it may hold a secret)."""
+    match = _SOURCE_FIELD.search(str(exc))
+    cause = exc.__cause__
+    detail = f"{cause.msg} at character {cause.pos + 1}" if isinstance(cause, json.JSONDecodeError) else str(cause or exc)
+    if match is None:
+        return f"settings: {detail}".replace("\n", " ")
+    field, source = match["field"], match["source"]
+    if source == "EnvSettingsSource":
+        variables, where = {name.upper(): value for name, value in os.environ.items()}, ""
+    elif source == "DotEnvSettingsSource":
+        variables, where = _dotenv(), " in .env"
+    else:
+        return f"{config_path()}: setting {field}: {detail}".replace("\n", " ")
+    whole = env_name((field,))
+    for name in sorted(variables):
+        if name != whole and not name.startswith(whole + "__"):
+            continue
+        kind = _json_kind(tuple(name[len(ENV_PREFIX):].lower().split("__")))
+        if kind is None:
+            continue
+        try:
+            json.loads(variables[name])
+        except ValueError:
+            return f"{name}{where}: not valid JSON ({detail}); {kind}"
+    return f"{whole} (or a {whole}__… variable){where}: {detail}".replace("\n", " ")
+
+
+def _json_kind(fields: tuple[str, ...]) -> str | None:
+    """What a variable naming ``fields`` must hold when pydantic-settings reads it as JSON, or
+    None when it takes the text as it is."""
+    model: Any = Settings
+    field = None
+    for part in fields:
+        if not (isinstance(model, type) and issubclass(model, BaseModel) and part in model.model_fields):
+            return None
+        field = model.model_fields[part]
+        model = field.annotation
+    if field is None or any(isinstance(meta, NoDecode) or meta is NoDecode for meta in field.metadata):
+        return None
+    annotation = field.annotation
+    origin = getattr(annotation, "__origin__", None)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        key = next(iter(annotation.model_fields))
+        return f'write a JSON object such as {{"{key}": "…"}}, or one variable per key such as {env_name((*fields, key))}'
+    if origin is dict:
+        return 'write a JSON object such as {"key": "value"}'
+    if origin in (list, tuple, set):
+        return 'write a JSON array such as ["a", "b"]'
+    return None
 
 
 def _check_toml_keys(path: Path) -> None:

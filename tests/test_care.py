@@ -180,7 +180,7 @@ def test_the_digest_is_due_on_monday_morning_in_each_time_zone() -> None:
 
 async def test_a_poll_over_the_ask_budget_of_a_group_member_is_refused(bot: Harness) -> None:
     assert texts(await bot.send("/askbudget")) == (
-        "In Sunny Estate nobody is asked to take part (a poll, a survey, a tasting) more than 3 times in seven days. /askbudget NUMBER changes it."
+        "In Sunny Estate nobody is asked to take part (a poll, a survey, a tasting) more than 3 times in seven days. /askbudget COUNT changes it."
     )
     assert texts(await bot.send("/askbudget 1")) == "From now on nobody in Sunny Estate is asked more than 1 time in seven days."
     await bot.send("hello", "bartek")

@@ -93,6 +93,39 @@ Pizza | Soup
     assert ":as NAME        become another member" in out
 
 
+def test_a_wrong_answer_to_numbered_choices_asks_for_a_number_in_the_members_language(tmp_path: Path) -> None:
+    (tmp_path / "shelf.jpg").write_bytes(b"\xff\xd8\xff fake jpeg")
+    script = """\
+/poll
+:private
+Lunch?
+Pizza | Soup
+1
+maybe
+1
+1
+:photo shelf.jpg
+:as bartek
+:private
+/lang pl
+/forgetme
+może
+:as citra
+:private
+/lang id
+/forgetme
+mungkin
+"""
+    done = localbot("shell", stdin=script, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "button" not in out.lower() and "przycisk" not in out and "tombol" not in out
+    assert "anna@private> maybe\nbot → anna (private): Please reply with one of the numbers.\nbot → anna (private): Can people pick one" in out
+    assert "anna@private> :photo shelf.jpg\nbot → anna (private): Please reply with one of the numbers or type a time.\n" in out
+    assert "bartek@private> może\nbot → bartek (private): Odpowiedz jednym z numerów.\nbot → bartek (private): Czy mam Cię zapomnieć?" in out
+    assert "citra@private> mungkin\nbot → citra (private): Silakan balas dengan salah satu angka.\n" in out
+
+
 def test_state_survives_between_console_runs(tmp_path: Path) -> None:
     localbot("shell", stdin="/poll Q? | A | B\n", cwd=tmp_path)
     second = localbot("shell", "--as", "bartek", stdin="/results\n1\n/results\n", cwd=tmp_path)

@@ -48,7 +48,7 @@ async def test_wrong_answers_get_a_clear_reask(bot: Harness) -> None:
     await bot.send("Soup", chat=me)
     await bot.send("1", chat=me)  # Done
     reply = await bot.send("maybe", chat=me)
-    assert "Please pick one of the buttons." in texts(reply)
+    assert "Please reply with one of the numbers." in texts(reply)  # the console numbers its choices
     await bot.send("1", chat=me)  # one option
     await bot.send("1", chat=me)  # names
     reply = await bot.send("yesterday-ish", chat=me)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -83,7 +82,3 @@ def test_language_codes() -> None:
     assert [language_name(code) for code in SUPPORTED] == ["English", "polski", "Indonesia"]
     assert translator("xx").language == "en"
 
-
-def test_locale_files_are_packaged() -> None:
-    text = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
-    assert 'locales/*/LC_MESSAGES/*.po' in text

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -134,3 +137,43 @@ def test_every_template_purpose_is_documented() -> None:
     assert [p for p in TEMPLATE_PURPOSES if f"`{p}`" not in section] == []
     assert [p for p in TEMPLATE_PURPOSES if p not in example] == []
     assert "tasting_questions" in TEMPLATE_PURPOSES
+
+
+def _start(cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The real command, as an organiser starts it: a one-line message and exit code 2, or nothing."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LOCALBOT_")}
+    return subprocess.run(
+        [sys.executable, "-m", "localbot", "db", "migrate"], capture_output=True, text=True, cwd=cwd, env={**clean, **env}, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    ("where", "name", "value", "message"),
+    [
+        ("env", "LOCALBOT_TWILIO__TEMPLATES", "not json", 'localbot: LOCALBOT_TWILIO__TEMPLATES: not valid JSON (Expecting value at character 1); write a JSON object such as {"key": "value"}'),
+        ("env", "LOCALBOT_TELEGRAM", "oops", "localbot: LOCALBOT_TELEGRAM: not valid JSON (Expecting value at character 1); "
+         'write a JSON object such as {"token": "…"}, or one variable per key such as LOCALBOT_TELEGRAM__TOKEN'),
+        ("env", "LOCALBOT_TELEGRAM", '{"token": "123:hush"', "localbot: LOCALBOT_TELEGRAM: not valid JSON (Expecting ',' delimiter at character 21)"),
+        ("env", "localbot_twilio__quick_replies", "[1", "localbot: LOCALBOT_TWILIO__QUICK_REPLIES: not valid JSON"),
+        (".env", "LOCALBOT_HTTP", "{port: 1}", "localbot: LOCALBOT_HTTP in .env: not valid JSON (Expecting property name enclosed in double quotes at character 2)"),
+        (".env", "LOCALBOT_TELEGRAM__API_URL", "ftp://x", "localbot: setting telegram.api_url (LOCALBOT_TELEGRAM__API_URL in .env): must start with http"),
+        ("toml", "twilio.templates", '"not json"', "localbot: setting twilio.templates (in config/localbot.toml): Input should be a valid dictionary"),
+        ("toml", "http.port", '"x"', "localbot: setting http.port (in config/localbot.toml): Input should be a valid integer"),
+    ],
+)
+def test_a_broken_value_names_its_variable_or_file_and_what_is_wrong(tmp_path: Path, where: str, name: str, value: str, message: str) -> None:
+    env: dict[str, str] = {}
+    if where == "env":
+        env[name] = value
+    elif where == ".env":
+        (tmp_path / ".env").write_text(f"{name}='{value}'\n")
+    else:
+        section, key = name.split(".")
+        (tmp_path / "config").mkdir()
+        (tmp_path / "config" / "localbot.toml").write_text(f"[{section}]\n{key} = {value}\n")
+    done = _start(tmp_path, env)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(message), done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "hush" not in done.stderr and "SettingsSource" not in done.stderr
+    assert not (tmp_path / "localbot.db").exists()

@@ -185,6 +185,10 @@ async def test_a_wizard_moves_to_the_private_chat_through_a_deep_link(tg: Telegr
     await tg.say(ANNA, "Park | Plaża", chat)
     [options] = await tg.next_messages(ANNA.id)
     for answer in (":done", ":single", ":named", ":none"):
+        if answer == ":single":  # typed where a button was wanted: Telegram shows buttons, so say so
+            await tg.say(ANNA, "może", chat)
+            retry, options = await tg.next_messages(ANNA.id, 2)
+            assert retry["text"] == pl._("Please pick one of the buttons.") == "Wybierz jeden z przycisków."
         data = button(options, answer)
         label = next(b["text"] for row in buttons(options) for b in row if b["callback_data"] == data)
         query = await tg.press(ANNA, stored(tg, options), data)
@@ -551,6 +555,21 @@ async def test_bad_input_gets_clear_answers_and_never_breaks_the_bot(polling: Te
     polling.api.push(polling.updates.photo(chat, CITRA, "shelf1", caption="our shelf"))
     [photo] = await polling.next_messages(CITRA.id)
     assert photo["text"] == id_._("Thank you, but nothing needs a photo from you right now.")
+
+
+async def test_a_press_that_cannot_be_read_is_still_answered_with_an_apology_in_the_members_language(tg: TelegramEnv) -> None:
+    message = stored(tg, await create_poll(tg, "/poll Q? | A | B"))
+    await tg.say(DAN, "/lang pl")  # Telegram says English; the member chose Polish
+    await tg.next_messages(GROUP_ID)
+    no_chat = tg.updates.callback(DAN, message, "v:1:1")
+    no_chat["callback_query"]["message"] = {**message, "chat": None}  # a copy: the server keeps the original
+    await tg.send(no_chat)
+    assert await tg.answered(str(no_chat["callback_query"]["id"])) == pl._("Sorry, something went wrong on my side. Please try again.")
+    nobody = tg.updates.callback(CITRA, message, "v:1:2")
+    nobody["callback_query"]["from"] = None
+    await tg.send(nobody)
+    assert await tg.answered(str(nobody["callback_query"]["id"])) == en._("Sorry, something went wrong on my side. Please try again.")
+    assert count(tg, "SELECT COUNT(*) FROM poll_votes") == 0
 
 
 async def test_a_shared_photo_can_be_downloaded(polling: TelegramEnv) -> None:

@@ -557,6 +557,23 @@ async def test_wrong_input_is_answered_in_the_members_language(rig: WhatsAppRig,
     assert rig.code() in left and rig.core.db["poll_votes"].count == 0
 
 
+@pytest.mark.parametrize("address", [ENGLISH, POLISH, INDONESIAN])
+async def test_a_wrong_answer_to_numbered_choices_asks_for_a_number_not_a_button(rig: WhatsAppRig, address: str) -> None:
+    await rig.join(address)
+    await rig.say(address, "/forgetme")
+    question = await rig.reply(address)
+    assert question.splitlines()[-1].startswith(("Reply with the number", "Reply with a number", "Odpowiedz", "Balas"))
+    await rig.say(address, "maybe")
+    [again, *rest] = await rig.replies(address)
+    assert again == {
+        ENGLISH: "Please reply with one of the numbers.",
+        POLISH: "Odpowiedz jednym z numerów.",
+        INDONESIAN: "Silakan balas dengan salah satu angka.",
+    }[address]
+    assert "button" not in " ".join([again, *rest]).lower() and rest == [question]  # the question, asked again
+    assert rig.member(address) is not None  # nothing deleted
+
+
 def test_the_api_url_setting_redirects_only_twilio_calls() -> None:
     gateway = GatewayHttpClient("https://gateway.example/twilio/")
     call = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages.json?PageSize=20"

@@ -578,6 +578,10 @@ class TelegramAdapter(Adapter):
             event = event_of(update, self.username)
         except Exception as exc:  # noqa: BLE001 - malformed past what python-telegram-bot checks
             log.warning("ignoring a Telegram update that cannot be read: %r", exc)
+            if query is not None:  # still stop the button's spinner
+                user = query.from_user
+                apology = self.core.apology(ref_of(user.id) if user else None, user.language_code if user else None)
+                await self._answer(query, [apology])
             return
         try:
             if event is not None:

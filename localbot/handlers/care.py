@@ -148,8 +148,8 @@ def cmd_askbudget(ctx: Context, cmd: Command) -> HandlerResult:
     if not wanted:
         return Text(
             text=t.n_(
-                "In {community} nobody is asked to take part (a poll, a survey, a tasting) more than {n} time in seven days. /askbudget NUMBER changes it.",
-                "In {community} nobody is asked to take part (a poll, a survey, a tasting) more than {n} times in seven days. /askbudget NUMBER changes it.",
+                "In {community} nobody is asked to take part (a poll, a survey, a tasting) more than {n} time in seven days. /askbudget COUNT changes it.",
+                "In {community} nobody is asked to take part (a poll, a survey, a tasting) more than {n} times in seven days. /askbudget COUNT changes it.",
                 asks.weekly_budget(community),
                 community=community.name,
             )
@@ -321,8 +321,8 @@ def register(router: Router) -> None:
     router.choice("dg")(on_digest_choice)
     router.command(
         "askbudget",
-        help=N_("How often a member may be asked to take part in a week; NUMBER changes it"),
-        usage="[NUMBER]",
+        help=N_("How often a member may be asked to take part in a week; COUNT changes it"),
+        usage="[COUNT]",
         organiser_only=True,
         section="organisers",
     )(cmd_askbudget)

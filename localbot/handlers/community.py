@@ -8,7 +8,7 @@ from localbot.community.model import Community
 from localbot.events import ChoicePicked, Command, Event
 from localbot.handlers import conversation as conv
 from localbot.handlers.context import Context
-from localbot.handlers.router import CommandSpec, HandlerResult, Router
+from localbot.handlers.router import CommandSpec, HandlerResult, Router, render_usage
 from localbot.i18n import (
     N_,
     SUPPORTED,
@@ -46,7 +46,7 @@ def help_text(ctx: Context, t: Translator) -> str:
         lines.append("")
         lines.append(t._(SECTIONS.get(section, section)))
         for spec in sorted(specs, key=lambda s: s.name):
-            usage = f" {spec.usage}" if spec.usage else ""
+            usage = f" {render_usage(t, spec.usage)}" if spec.usage else ""
             marker = " 🔑" if spec.organiser_only else ""
             lines.append(f"/{spec.name}{usage} — {t._(spec.help)}{marker}")
     if organiser:

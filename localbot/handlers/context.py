@@ -325,6 +325,11 @@ class Context(Effects):
     def in_group(self) -> bool:
         return self.event.chat.is_group
 
+    @property
+    def buttons(self) -> bool:
+        """This chat shows choices as buttons; without, as numbered lines answered by number."""
+        return self.core.capabilities(self.event.messenger).buttons
+
     def is_organiser(self, community: Community | None = None) -> bool:
         """Organisers: ``LOCALBOT_ORGANISERS``, members given the role, and the admins of the
         community's group chats in the member's messenger (asked of the adapter, cached there)."""

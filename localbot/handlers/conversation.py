@@ -96,6 +96,13 @@ class Retry:
     message: str
 
 
+def pick_one(ctx: Context) -> Retry:
+    """Re-ask a question whose answer must be one of its choices, as this chat shows them."""
+    if ctx.buttons:
+        return Retry(ctx.t._("Please pick one of the buttons."))
+    return Retry(ctx.t._("Please reply with one of the numbers."))
+
+
 @dataclass(frozen=True)
 class Finish:
     replies: tuple[Reply, ...] = ()

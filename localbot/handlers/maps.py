@@ -416,7 +416,7 @@ def _take_confirm(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
         c.data.pop("found", None)
         return Goto("place")
     if a.choice != "yes":
-        return Retry(ctx.t._("Please pick one of the buttons."))
+        return conv.pick_one(ctx)
     c.data.update(c.data.pop("found"))
     return _then(ctx, c, "hours")
 
@@ -436,7 +436,9 @@ def _take_hours(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
         return _then(ctx, c, "note")
     text = "24/7" if a.choice == "always" else a.text
     if not text:
-        return Retry(t._("Please write the opening hours, or tap one of the buttons."))
+        if ctx.buttons:
+            return Retry(t._("Please write the opening hours, or tap one of the buttons."))
+        return Retry(t._("Please write the opening hours, or reply with one of the numbers."))
     try:
         hours = parse_hours(text)
     except HoursError as error:
@@ -509,7 +511,7 @@ def _take_what(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
         return Finish((Text(text=ctx.t._("Done. {name} is up to date.", name=c.data["name"])),))
     if a.choice in ("name", "place", "hours", "note"):
         return Goto(a.choice)
-    return Retry(ctx.t._("Please pick one of the buttons."))
+    return conv.pick_one(ctx)
 
 
 STEPS = {

@@ -29,7 +29,7 @@ from localbot.handlers.conversation import (
     Retry,
     Step,
 )
-from localbot.handlers.router import HandlerResult, Router
+from localbot.handlers.router import HandlerResult, Router, render_usage
 from localbot.i18n import N_, Translator
 from localbot.polls import store
 from localbot.polls.charts import poll_chart
@@ -51,7 +51,7 @@ from localbot.when import WhenError, parse_deadline
 
 LIVE_EDIT_INTERVAL = timedelta(seconds=3)
 BAR_WIDTH = 10
-USAGE = "Question? | Option | Option"
+USAGE = "QUESTION? | OPTION | OPTION"
 
 
 # --- texts -------------------------------------------------------------------------------------
@@ -211,7 +211,7 @@ def cmd_poll(ctx: Context, cmd: Command) -> HandlerResult:
     try:
         spec = parse_poll_args(cmd.args, now=ctx.now, tz=community.tz)
     except PollError as error:
-        return Text(text=poll_error(ctx.t, error) + "\n" + ctx.t._("Usage: /poll {usage}", usage=USAGE))
+        return Text(text=poll_error(ctx.t, error) + "\n" + ctx.t._("Usage: /poll {usage}", usage=render_usage(ctx.t, USAGE)))
     return publish(ctx, community, spec)
 
 
@@ -435,7 +435,7 @@ def _two_way(question: str, first: tuple[str, str], second: tuple[str, str], fie
 
     def take(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
         if a.choice not in (first[1], second[1]):
-            return Retry(ctx.t._("Please pick one of the buttons."))
+            return conv.pick_one(ctx)
         c.data[field] = a.choice == true_value
         return Goto(then)
 
@@ -471,7 +471,9 @@ def _take_deadline(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
         return Goto("confirm")
     text = a.choice or a.text
     if not text:
-        return Retry(ctx.t._("Please pick one of the buttons or type a time."))
+        if ctx.buttons:
+            return Retry(ctx.t._("Please pick one of the buttons or type a time."))
+        return Retry(ctx.t._("Please reply with one of the numbers or type a time."))
     try:
         c.data["closes_at"] = parse_deadline(text, now=ctx.now, tz=community.tz).isoformat()
     except WhenError as error:
@@ -508,7 +510,7 @@ def _take_confirm(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
     if a.choice == "cancel":
         return Finish((Text(text=t._("Cancelled. Nothing was posted.")),))
     if a.choice != "post":
-        return Retry(t._("Please pick one of the buttons."))
+        return conv.pick_one(ctx)
     community = _wizard_community(ctx, c)
     if not ctx.is_organiser(community):
         return Finish((Text(text=t._("Only organisers can {what}.", what=t._("create polls"))),))

@@ -18,7 +18,7 @@ from localbot.community.model import Member, Role
 from localbot.events import Command
 from localbot.handlers import conversation as conv
 from localbot.handlers.context import Context, Effects
-from localbot.handlers.conversation import Answer, Conversation, Expect, Finish, Flow, Retry, Step
+from localbot.handlers.conversation import Answer, Conversation, Expect, Finish, Flow, Step
 from localbot.handlers.router import HandlerResult, Router
 from localbot.i18n import N_, Translator
 from localbot.privacy import registry
@@ -110,7 +110,7 @@ def _take(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
     if a.choice == "no":
         return Finish((Text(text=t._("Nothing was deleted.")),))
     if a.choice != "yes":
-        return Retry(t._("Please pick one of the buttons."))
+        return conv.pick_one(ctx)
     for before in _BEFORE_FORGET.values():
         before(ctx, ctx.member)
     registry.forget(ctx.db, _subject(ctx))

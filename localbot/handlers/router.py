@@ -12,6 +12,7 @@ transaction through :meth:`Context.lookup` (see :mod:`localbot.handlers.context`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,7 +29,7 @@ from localbot.events import (
     Message,
     PhotoShared,
 )
-from localbot.i18n import Translator
+from localbot.i18n import N_, Translator
 from localbot.replies import Reply
 
 if TYPE_CHECKING:
@@ -38,6 +39,31 @@ if TYPE_CHECKING:
 
 Replies: TypeAlias = Sequence[Reply]
 HandlerResult: TypeAlias = Reply | Sequence[Reply] | None
+
+
+#: The words of a command's usage that stand for what the member writes: written in capitals in
+#: ``usage``, translated when shown. Everything else (sub-commands such as ``start``, ``|``, ``[ ]``)
+#: is typed as it is and stays as it is.
+PLACEHOLDERS: dict[str, str] = {
+    "ADDRESS": N_("ADDRESS"),
+    "CITY": N_("CITY"),
+    "CODE": N_("CODE"),
+    "COUNT": N_("COUNT"),
+    "FORMAT": N_("FORMAT"),
+    "KIND": N_("KIND"),
+    "NAME": N_("NAME"),
+    "NUMBER": N_("NUMBER"),
+    "OPTION": N_("OPTION"),
+    "QUESTION": N_("QUESTION"),
+    "SESSION": N_("SESSION"),
+    "TEXT": N_("TEXT"),
+}
+_PLACEHOLDER = re.compile(r"\b[A-Z][A-Z_]+\b")
+
+
+def render_usage(t: Translator, usage: str) -> str:
+    """A command's usage in ``t``'s language: ``[start NAME | stop]`` → ``[start NAZWA | stop]``."""
+    return _PLACEHOLDER.sub(lambda m: t._(PLACEHOLDERS[m.group()]), usage)
 
 
 class Where(StrEnum):
@@ -52,7 +78,8 @@ class CommandSpec:
     handler: Callable[[Context, Command], HandlerResult]
     #: One line for /help, marked with ``N_`` and translated when shown.
     help: str
-    #: What follows the command, for /help (``Question? | Option | Option``).
+    #: What follows the command, for /help (``QUESTION? | OPTION | OPTION``): words in capitals are
+    #: placeholders (see :data:`PLACEHOLDERS`), translated when shown.
     usage: str = ""
     organiser_only: bool = False
     where: Where = Where.ANY
@@ -106,6 +133,9 @@ class Router:
             key = name.lower()
             if key in self.commands:
                 raise ValueError(f"command /{key} registered twice")
+            unknown = set(_PLACEHOLDER.findall(usage)) - set(PLACEHOLDERS)
+            if unknown:
+                raise ValueError(f"/{key}: add {sorted(unknown)} to PLACEHOLDERS, so that they are translated")
             self.commands[key] = CommandSpec(
                 key, fn, help, usage, organiser_only, where, hidden, needs_community, section
             )

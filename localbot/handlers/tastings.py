@@ -841,7 +841,9 @@ def _take(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
         if token != ask.token:
             return Retry(t._("That button belongs to an earlier question. Here is the current one:"))
     if not value:
-        return Retry(t._("Please tap one of the buttons or type your answer."))
+        if ctx.buttons:
+            return Retry(t._("Please tap one of the buttons or type your answer."))
+        return Retry(t._("Please reply with one of the numbers or type your answer."))
     definition = tasting.definition
     by_code = {str(p.code): p for p in products}
 
@@ -1328,8 +1330,10 @@ def _take_end(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
         end = local.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
         if end <= local:
             return Retry(t._("The session must end after it starts ({start}).", start=t.time(start, community.tz)))
-    else:
+    elif ctx.buttons:
         return Retry(t._("Please type the end time, for example 12:00, or tap one of the buttons."))
+    else:
+        return Retry(t._("Please type the end time, for example 12:00, or reply with one of the numbers."))
     c.data["pending"]["end"] = end.isoformat()
     return Goto("point")
 
@@ -1395,7 +1399,7 @@ def _ask_final(ctx: Context, c: Conversation) -> HandlerResult:
 
 def _take_final(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
     if a.choice not in ("preference", "ranking", "none"):
-        return Retry(ctx.t._("Please pick one of the buttons."))
+        return conv.pick_one(ctx)
     c.data["final"] = a.choice
     return Goto("confirm")
 
@@ -1467,7 +1471,7 @@ def _take_confirm(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
     if a.choice == "cancel":
         return Finish((Text(text=t._("Cancelled. Nothing was started.")),))
     if a.choice != "go":
-        return Retry(t._("Please pick one of the buttons."))
+        return conv.pick_one(ctx)
     community = _wizard_community(ctx, c)
     if not ctx.is_organiser(community):
         return Finish((Text(text=t._("Only organisers can {what}.", what=t._("start tastings"))),))
@@ -1595,7 +1599,9 @@ def _take_thanks(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
         c.data["text"] = text
         return Goto("preview")
     if a.choice != "send":
-        return Retry(t._("Please pick one of the buttons, or write your own text."))
+        if ctx.buttons:
+            return Retry(t._("Please pick one of the buttons, or write your own text."))
+        return Retry(t._("Please reply with one of the numbers, or write your own text."))
     tasting = store.get_tasting(ctx.db, int(c.data["tasting"]))
     if tasting is None:
         return Finish((Text(text=t._("I can't find that tasting any more.")),))
