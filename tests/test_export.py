@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from localbot.events import Chat, ChatKind, Command, Sender
 from localbot.export.kinds import KINDS
@@ -93,6 +94,34 @@ async def test_members_in_every_format(bot: Harness, tmp_path: Path, fmt: str) -
             neutralised = {n.replace("\r", "\n") for n in neutralised}
         assert neutralised <= names and not names & set(FORMULAS)
     assert list(rows[0]) == list(KINDS["members"].columns)
+
+
+#: Formulas hidden behind what a reader trims or drops: a control character XML cannot hold, a blank,
+#: a zero-width space, a line break; and the full-width equals sign.
+HIDDEN = ["\x01=HYPERLINK(\"http://evil\",\"x\")", " =1+1", "\u200b@SUM(A1)", "\n-2+3", "\uff1dSUM(A1)", "\x0b\t=1"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+async def test_formulas_behind_invisible_characters_are_neutralised_too(bot: Harness, tmp_path: Path, fmt: str) -> None:
+    for index, name in enumerate(HIDDEN):  # names as WhatsApp's ProfileName or Telegram's full name deliver them
+        await bot.handle(Command(chat=GROUP, sender=Sender(f"console:hidden{index}", name), name="help", args=""))
+    stored = dict(bot.core.db.execute("SELECT ref, name FROM members WHERE ref LIKE 'console:hidden%'").fetchall())
+    assert sorted(stored.values()) == sorted(HIDDEN)  # kept as the messenger gave them
+    out = tmp_path / f"members.{fmt}"
+    done = localbot("--db", str(bot.core.settings.database), "export", "members", "--format", fmt, "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    names = {r["member"]: r["name"] for r in read(out, fmt) if r["member"] in stored}
+    assert len(names) == len(HIDDEN)
+    if fmt == "json":  # data for programs: exactly as given
+        assert names == stored
+        return
+    for ref, name in stored.items():
+        if fmt == "xlsx":  # what XML cannot hold is dropped, then the apostrophe goes before what is left
+            name = ILLEGAL_CHARACTERS_RE.sub("", name)
+        assert names[ref] == "'" + name, ref
+    if fmt == "xlsx":
+        sheet = load_workbook(out).active
+        assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)  # no formula anywhere
 
 
 async def test_filters_and_refusals(bot: Harness, tmp_path: Path) -> None:
