@@ -73,6 +73,27 @@ async def test_poll_votes_in_every_format(bot: Harness, tmp_path: Path, fmt: str
         assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)  # no formula anywhere
 
 
+async def test_anonymous_votes_stored_before_lose_their_channel_and_their_order(bot: Harness, tmp_path: Path) -> None:
+    """Votes an older version stored with the voter's messenger and in voting order are rewritten by
+    the polls' second migration; the counts stay."""
+    from localbot.storage import open_database
+
+    await populate(bot)
+    path = bot.core.settings.database
+    with bot.core.db.atomic():  # as the first version stored them
+        bot.core.db.execute("UPDATE poll_votes SET channel = 'whatsapp', id = id + 1000 WHERE poll_id = 2")
+        bot.core.db.execute("DELETE FROM _sqlite_migrations WHERE migration_set = 'localbot.polls' AND name LIKE 'm002%'")
+    before = bot.core.db.execute("SELECT poll_id, option_id, voter_key, channel FROM poll_votes ORDER BY voter_key").fetchall()
+    again = open_database(path)
+    try:
+        after = again.execute("SELECT poll_id, option_id, voter_key, channel, id FROM poll_votes ORDER BY voter_key").fetchall()
+    finally:
+        again.close()
+    assert [row[:3] for row in after] == [row[:3] for row in before]  # the same votes
+    assert {row[3] for row in after if row[0] == 2} == {""} and {row[3] for row in after if row[0] == 1} == {"console"}
+    assert all(row[4] > 2**20 for row in after if row[0] == 2)
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
 async def test_members_in_every_format(bot: Harness, tmp_path: Path, fmt: str) -> None:
     await populate(bot)
