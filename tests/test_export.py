@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -16,6 +17,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from localbot.events import Chat, ChatKind, Command, Sender
 from localbot.export.kinds import KINDS
+from localbot.export.writers import XLSX_MAX_ROWS, TooManyRows, write_xlsx
 from localbot.handlers import export as chat_export
 from localbot.replies import Document, PrivateLink, Text
 from tests.helpers import GROUP, Harness, texts
@@ -157,6 +159,59 @@ async def test_filters_and_refusals(bot: Harness, tmp_path: Path) -> None:
     piped = subprocess.run([sys.executable, "-m", "localbot", "--db", db, "export", "polls", "--format", "xlsx"], capture_output=True, cwd=tmp_path)
     assert piped.returncode == 0 and piped.stdout.startswith(b"PK")  # a binary format may go to a pipe
     assert localbot("--db", str(tmp_path / "none.db"), "export", "members", cwd=tmp_path).returncode == 1
+
+
+def test_xlsx_refuses_more_rows_than_a_sheet_holds_and_writes_nothing() -> None:
+    """The limit is the writer's own parameter (Excel's 1,048,576 rows by default), here made small."""
+    columns = ("n", "text")
+    fits = io.BytesIO()
+    assert write_xlsx(({"n": n, "text": f"row {n}"} for n in range(3)), columns, fits, max_rows=4) == 3
+    assert [row for row in load_workbook(fits, read_only=True).active.iter_rows(values_only=True)] == [
+        ("n", "text"), (0, "row 0"), (1, "row 1"), (2, "row 2")
+    ]
+    over = io.BytesIO()
+    with pytest.raises(TooManyRows) as refused:
+        write_xlsx(({"n": n, "text": f"row {n}"} for n in range(4)), columns, over, max_rows=4)
+    assert refused.value.fits == 3 and over.getvalue() == b""
+    assert XLSX_MAX_ROWS == 1_048_576
+
+
+def votes_beyond_a_sheet(db: Any) -> None:
+    """Poll #1 with one vote more than an Excel sheet holds under its header (1,048,576 votes)."""
+    with db.atomic():
+        db.execute(
+            """WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1048576)
+               INSERT INTO poll_votes (poll_id, option_id, member_id, voter_key, channel, created_at)
+               SELECT 1, (SELECT MIN(id) FROM poll_options WHERE poll_id = 1), NULL, 'k' || i, 'console', '2026-01-05T09:00:00.000Z' FROM n"""
+        )
+
+
+async def test_an_export_longer_than_an_excel_sheet_is_refused_pointing_at_csv(bot: Harness, tmp_path: Path) -> None:
+    await bot.send("/poll Big? | Yes | No")
+    votes_beyond_a_sheet(bot.core.db)
+    db = str(bot.core.settings.database)
+    out = tmp_path / "votes.xlsx"
+    done = localbot("--db", db, "export", "polls", "--format", "xlsx", "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr == (
+        "localbot: polls has more rows than an XLSX worksheet holds (1,048,575 under the header); "
+        "nothing was written. Export it as CSV instead: --format csv\n"
+    )
+    assert list(tmp_path.glob("votes.xlsx*")) == []  # no file, not even a partial one
+    piped = localbot("--db", db, "export", "polls", "--format", "xlsx", cwd=tmp_path)
+    assert piped.returncode == 1 and piped.stdout == ""
+
+    private = bot.private("anna")
+    assert texts(await bot.send("/export polls xlsx", chat=private)) == (
+        "That is more rows than an Excel sheet holds (1,048,575). Ask for CSV instead: /export polls csv"
+    )
+    await bot.send("/lang pl", chat=private)
+    assert texts(await bot.send("/export polls xlsx", chat=private)) == (
+        "To więcej wierszy, niż mieści arkusz Excela (1\u00a0048\u00a0575). Poproś o CSV: /export polls csv"
+    )
+    await bot.send("/lang id", chat=private)
+    assert texts(await bot.send("/export polls xlsx", chat=private)).startswith("Itu lebih banyak baris daripada yang muat di satu lembar Excel (1.048.575).")
+    assert [o for o in await bot.outbox() if o.chat_ref == "console:anna"] == []  # no file went out
 
 
 def test_a_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,6 +25,19 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 #: which East Asian versions of Excel take for the ASCII ones).
 _FORMULA_SIGNS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
 
+#: Rows one Excel worksheet holds, the header included (Excel's specifications and limits).
+XLSX_MAX_ROWS = 1_048_576
+
+
+class TooManyRows(ValueError):
+    """More rows than one XLSX worksheet holds. Nothing has been written: CSV has no such limit."""
+
+    def __init__(self, fits: int) -> None:
+        super().__init__(f"an XLSX worksheet holds at most {fits} rows under its header")
+        #: How many rows would have fitted under the header.
+        self.fits = fits
+
+
 #: How each format is announced to a messenger (the format's name is also its file extension).
 MIME_TYPES = {
     "csv": "text/csv",
@@ -111,20 +124,38 @@ def write_xlsx(
     *,
     on_row: Callable[[], None] | None = None,
     sheet: str = "export",
+    max_rows: int = XLSX_MAX_ROWS,
 ) -> int:
-    """One worksheet: a header row, then a row per item; numbers and true/false stay typed."""
+    """One worksheet: a header row, then a row per item; numbers and true/false stay typed.
+
+    More rows than a worksheet holds (``max_rows``, the header included) raise :class:`TooManyRows`
+    before anything reaches ``out``: a sheet Excel cuts short, or data spread over sheets that R
+    and most readers take only the first of, would look complete and not be.
+    """
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(title=sheet[:31])
     worksheet.freeze_panes = "A2"
     worksheet.append(list(columns))
     count = 0
     for row in rows:
+        if count + 1 >= max_rows:
+            _discard(worksheet)
+            raise TooManyRows(max_rows - 1)
         worksheet.append([_xlsx_value(row.get(c)) for c in columns])
         count += 1
         if on_row:
             on_row()
     workbook.save(out)
     return count
+
+
+def _discard(worksheet: Any) -> None:
+    """Close a write-only sheet that will not be saved and delete the temporary file its rows went
+    to (openpyxl would otherwise keep it until the process ends)."""
+    worksheet.close()
+    writer = getattr(worksheet, "_writer", None)
+    if writer is not None:
+        writer.cleanup()
 
 
 def write_geojson(
