@@ -332,3 +332,89 @@ async def test_a_file_too_large_for_a_chat_is_refused_with_the_command_to_use(bo
     assert "localbot export polls --format csv --community “Sunny Estate” --out FILE" in reply
     assert documents(await bot.outbox(), "console:anna") == []
     assert isinstance((await bot.send("/export members"))[0], Text)  # a small one still goes
+
+
+# --- points and tastings, every format, read back -----------------------------------------------------
+
+OSM = "© OpenStreetMap contributors"
+
+
+async def two_points(bot: Harness) -> None:
+    """Kiosk placed by a pin (no address) through the chat, and a library whose address came from Nominatim."""
+    from localbot.maps import store as point_store
+    from localbot.maps.model import PointSpec
+
+    private = bot.private("anna")
+    for line in ("/addpoint Kiosk", "52.2310, 21.0150", "1", "Mon-Fri 10-18", "-ring twice"):
+        await bot.send(line, chat=private if not line.startswith("/") else GROUP)
+    spec = PointSpec.build("Biblioteka", 52.2224, 21.0112, address="Biblioteka Publiczna, Koszykowa 26, Warszawa", hours=None, note=None)
+    with bot.core.db.atomic():
+        point_store.create_point(bot.core.db, bot.community().id, spec, created_by=None, now=bot.clock.now())
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+async def test_points_in_every_table_format(bot: Harness, tmp_path: Path, fmt: str) -> None:
+    await two_points(bot)
+    out = tmp_path / f"points.{fmt}"
+    done = localbot("--db", str(bot.core.settings.database), "export", "points", "--format", fmt, "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr == f"Wrote 2 row(s) to {out}.\n"
+    if fmt == "xlsx":
+        sheet = load_workbook(out, read_only=True).active
+        header, *body = [list(row) for row in sheet.iter_rows(values_only=True)]
+        rows = [dict(zip(header, row, strict=True)) for row in body]
+    elif fmt == "json":
+        rows = json.loads(out.read_text(encoding="utf-8"))
+    else:
+        rows = read(out, fmt)
+    assert list(rows[0]) == list(KINDS["points"].columns)
+    kiosk, library = rows
+    assert (kiosk["number"], kiosk["name"], library["name"]) == (("1" if fmt == "csv" else 1), "Kiosk", "Biblioteka")
+    if fmt == "csv":
+        assert (kiosk["latitude"], kiosk["longitude"]) == ("52.231", "21.015")
+    else:  # numbers stay numbers
+        assert (kiosk["latitude"], kiosk["longitude"]) == (52.231, 21.015)
+    assert kiosk["opening_hours"] == "Mo-Fr 10:00-18:00" and kiosk["note"] == ("-ring twice" if fmt == "json" else "'-ring twice")
+    assert library["address"] == "Biblioteka Publiczna, Koszykowa 26, Warszawa" and library["address_source"] == OSM
+    assert kiosk["address"] in ("", None) and kiosk["address_source"] in ("", None)  # no address, nothing to credit
+    assert str(kiosk["created_at"]).endswith("Z")
+
+
+async def test_points_as_geojson_for_map_tools(bot: Harness, tmp_path: Path) -> None:
+    await two_points(bot)
+    done = localbot("--db", str(bot.core.settings.database), "export", "points", "--format", "geojson", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    collection = json.loads(done.stdout)
+    assert set(collection) == {"type", "features"} and collection["type"] == "FeatureCollection"  # RFC 7946: no "crs"
+    stored = {r["name"]: (r["latitude"], r["longitude"]) for r in bot.core.db.query("SELECT name, latitude, longitude FROM pickup_points")}
+    for feature in collection["features"]:
+        assert feature["type"] == "Feature" and feature["geometry"]["type"] == "Point"
+        lon, lat = feature["geometry"]["coordinates"]  # longitude first, as RFC 7946 says
+        assert (lat, lon) == stored[feature["properties"]["name"]]
+        assert set(feature["properties"]) == set(KINDS["points"].columns) - {"latitude", "longitude"}
+    kiosk, library = (f["properties"] for f in collection["features"])
+    assert kiosk["note"] == "-ring twice" and kiosk["opening_hours"] == "Mo-Fr 10:00-18:00" and kiosk["address_source"] == ""
+    assert library["address"] == "Biblioteka Publiczna, Koszykowa 26, Warszawa" and library["address_source"] == OSM
+    assert kiosk["community"] == "Sunny Estate" and kiosk["number"] == 1
+
+
+async def test_tastings_as_xlsx_and_json_hold_what_the_csv_holds(bot: Harness, tmp_path: Path) -> None:
+    from tests.test_tasting_report import answered
+
+    await answered(bot, tmp_path)
+    db = str(bot.core.settings.database)
+    as_csv = localbot("--db", db, "export", "tastings", "--format", "csv", cwd=tmp_path)
+    as_json = localbot("--db", db, "export", "tastings", "--format", "json", cwd=tmp_path)
+    assert localbot("--db", db, "export", "tastings", "--format", "xlsx", "--out", "t.xlsx", cwd=tmp_path).returncode == 0
+    text_rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    json_rows = json.loads(as_json.stdout)
+    sheet = load_workbook(tmp_path / "t.xlsx", read_only=True).active
+    header, *body = [list(row) for row in sheet.iter_rows(values_only=True)]
+    xlsx_rows = [dict(zip(header, row, strict=True)) for row in body]
+    assert len(text_rows) == len(json_rows) == len(xlsx_rows) == 186
+    assert header == list(KINDS["tastings"].columns) == list(json_rows[0])
+    for typed in (json_rows, xlsx_rows):
+        for row in typed:
+            if row["question"] in ("liking", "preference") or row["question"].startswith(("jar.", "cata.")):
+                assert isinstance(row["value"], int), row  # numbers for R and Excel, not text
+        assert [{k: "" if v is None else str(v) for k, v in row.items()} for row in typed] == text_rows
+    assert {r["participant"] for r in json_rows} >= {"P1", "P2"} and "Bartek" not in as_json.stdout  # labels, not names
