@@ -241,7 +241,7 @@ def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community:
     """
     from localbot.community import store as community_store
     from localbot.export.kinds import KINDS, write_export
-    from localbot.export.writers import BINARY
+    from localbot.export.writers import BINARY, TooManyRows
 
     spec = KINDS.get(kind)
     if spec is None:
@@ -264,15 +264,25 @@ def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community:
                 click.echo(f"localbot: no community named {community!r}", err=True)
                 ctx.exit(1)
             community_id = found.id
-        with _progress(spec.count(database, community_id=community_id, since=starting) if spec.count else None, kind) as step:
-            if out is None:
-                count = write_export(database, spec, fmt, sys.stdout.buffer, community_id=community_id, since=starting, on_row=step)
-                sys.stdout.flush()
-            else:
-                tmp = out.with_name(out.name + ".part")
-                with tmp.open("wb") as handle:
-                    count = write_export(database, spec, fmt, handle, community_id=community_id, since=starting, on_row=step)
-                tmp.replace(out)
+        tmp = out.with_name(out.name + ".part") if out is not None else None
+        try:
+            with _progress(spec.count(database, community_id=community_id, since=starting) if spec.count else None, kind) as step:
+                if out is None or tmp is None:
+                    count = write_export(database, spec, fmt, sys.stdout.buffer, community_id=community_id, since=starting, on_row=step)
+                    sys.stdout.flush()
+                else:
+                    with tmp.open("wb") as handle:
+                        count = write_export(database, spec, fmt, handle, community_id=community_id, since=starting, on_row=step)
+                    tmp.replace(out)
+        except TooManyRows as full:
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
+            click.echo(
+                f"localbot: {kind} has more rows than an XLSX worksheet holds ({full.fits:,} under the header); "
+                f"nothing was written. Export it as CSV instead: --format csv",
+                err=True,
+            )
+            ctx.exit(1)
     finally:
         database.close()
     if out is not None:

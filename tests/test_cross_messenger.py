@@ -10,9 +10,16 @@ both messengers are configured.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import csv
+import io
+import json
+import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -78,13 +85,40 @@ async def test_an_organiser_on_whatsapp_starts_a_poll_step_by_step_and_the_group
     assert await rig.replies(ENGLISH) == ["✓ Your vote: Salad"]
 
 
-async def test_one_poll_across_a_telegram_group_and_whatsapp_members(tmp_path: Path) -> None:
+@dataclass
+class TwoMessengers:
+    """A Telegram group (python-telegram-bot against the fake Bot API) and WhatsApp members (signed
+    webhooks, the fake Twilio API) in one community, as ``localbot run`` serves them."""
+
+    tg: Any
+    twilio: Any
+    web: httpx.AsyncClient
+
+    async def whatsapp_says(self, address: str, body: str, **fields: str) -> None:
+        from tests.fakes.whatsapp_rig import ACCOUNT, PUBLIC, SENDER, sign
+
+        params = {"MessageSid": "SM" + uuid4().hex, "AccountSid": ACCOUNT, "From": address, "To": SENDER,
+                  "Body": body, "NumMedia": "0", "ProfileName": fields.pop("name", ""), **fields}
+        response = await self.web.post("/twilio/whatsapp", data=params,
+                                       headers={"X-Twilio-Signature": sign(PUBLIC + "/twilio/whatsapp", params)})
+        assert response.status_code == 200, response.text
+
+    async def received(self, address: str, count: int) -> list[str]:
+        async with asyncio.timeout(10):
+            while len(self.twilio.to(address)) < count:
+                await asyncio.sleep(0.02)
+        return [m.text for m in self.twilio.to(address)]
+
+
+@contextlib.asynccontextmanager
+async def telegram_and_whatsapp(tmp_path: Path) -> AsyncIterator[TwoMessengers]:
+    """Anna (a group admin) starts the community in the Telegram group; Emma and Ola join it on WhatsApp."""
     from localbot.adapters.web import build_app
     from localbot.adapters.whatsapp import WhatsAppAdapter
     from localbot.settings import TwilioSettings
     from tests.fakes.twilio_api import FakeTwilioApi
-    from tests.fakes.whatsapp_rig import ACCOUNT, PUBLIC, SENDER, TOKEN, sign
-    from tests.telegram_env import ANNA, BARTEK, CITRA, GROUP_ID, running
+    from tests.fakes.whatsapp_rig import ACCOUNT, PUBLIC, SENDER, TOKEN
+    from tests.telegram_env import ANNA, GROUP_ID, running
 
     async with FakeTwilioApi(ACCOUNT, TOKEN, lambda: datetime.now(UTC)) as twilio:
         whatsapp_settings = TwilioSettings.model_validate(
@@ -97,53 +131,94 @@ async def test_one_poll_across_a_telegram_group_and_whatsapp_members(tmp_path: P
             tg.core.attach(whatsapp)
             transport = httpx.ASGITransport(app=build_app(tg.core, [tg.adapter, whatsapp]))
             async with httpx.AsyncClient(transport=transport, base_url=PUBLIC) as web:
-
-                async def whatsapp_says(address: str, body: str, **fields: str) -> None:
-                    params = {"MessageSid": "SM" + uuid4().hex, "AccountSid": ACCOUNT, "From": address, "To": SENDER,
-                              "Body": body, "NumMedia": "0", "ProfileName": fields.pop("name", ""), **fields}
-                    response = await web.post("/twilio/whatsapp", data=params,
-                                              headers={"X-Twilio-Signature": sign(PUBLIC + "/twilio/whatsapp", params)})
-                    assert response.status_code == 200, response.text
-
-                async def received(address: str, count: int) -> list[str]:
-                    async with asyncio.timeout(10):
-                        while len(twilio.to(address)) < count:
-                            await asyncio.sleep(0.02)
-                    return [m.text for m in twilio.to(address)]
-
+                both = TwoMessengers(tg, twilio, web)
                 # The Telegram group becomes a community on its first message; WhatsApp members join it by code.
                 await tg.say(ANNA, "/polls")
                 await tg.next_messages(GROUP_ID)  # "There are no open polls." — the group is linked now
                 code = tg.community().join_code
-                await whatsapp_says(ENGLISH, f"JOIN {code}", name="Emma")
-                await whatsapp_says(POLISH, f"JOIN {code}", name="Ola")
-                await received(ENGLISH, 1)
-                await received(POLISH, 1)
-
-                await tg.say(ANNA, "/poll Where do we meet? | Kiosk | Library | Park")
-                [poll] = await tg.next_messages(GROUP_ID)
-                assert poll["text"].startswith("📊 Poll #1: Where do we meet?")
-                assert (await received(ENGLISH, 2))[-1].startswith("📊 Poll #1: Where do we meet?")
-                assert (await received(POLISH, 2))[-1].startswith("📊 Głosowanie nr 1: Where do we meet?")
-
-                message = tg.api.message(GROUP_ID, poll.result["message_id"])
-                await tg.answered(await tg.press(BARTEK, message, "v:1:1"))
-                await tg.answered(await tg.press(CITRA, message, "v:1:2"))
-                await whatsapp_says(ENGLISH, "2")
-                await whatsapp_says(POLISH, "Library", ButtonPayload="v:1:2", ButtonText="Library")
-                assert (await received(ENGLISH, 3))[-1] == "✓ Your vote: Library"
-                assert (await received(POLISH, 3))[-1] == "✓ Twój głos: Library"
-
-                await tg.say(ANNA, "/close")
-                [closing] = await tg.next_messages(GROUP_ID)
-                assert "Poll #1 is closed: Where do we meet?" in closing["text"]
-                assert "Most chosen: Library (75%)" in closing["text"] and "4 people voted." in closing["text"]
-                english = (await received(ENGLISH, 4))[-1]
-                polish = (await received(POLISH, 4))[-1]
-                assert english == closing["text"]  # one merged result, the same in the group and on WhatsApp
-                assert "Najczęściej wybierane: Library (75%)" in polish and "Zagłosowały 4 osoby." in polish
-                await tg.outbox_idle()
-                assert len(twilio.to(ENGLISH)) == 4 and len(twilio.to(POLISH)) == 4  # each message once
-                channels = sorted(row["channel"] for row in tg.core.db.query("SELECT channel FROM poll_votes"))
-                assert channels == ["telegram", "telegram", "whatsapp", "whatsapp"]
+                await both.whatsapp_says(ENGLISH, f"JOIN {code}", name="Emma")
+                await both.whatsapp_says(POLISH, f"JOIN {code}", name="Ola")
+                await both.received(ENGLISH, 1)
+                await both.received(POLISH, 1)
+                yield both
             await whatsapp.stop()
+
+
+async def test_one_poll_across_a_telegram_group_and_whatsapp_members(tmp_path: Path) -> None:
+    from tests.telegram_env import ANNA, BARTEK, CITRA, GROUP_ID
+
+    async with telegram_and_whatsapp(tmp_path) as both:
+        tg, twilio, received, whatsapp_says = both.tg, both.twilio, both.received, both.whatsapp_says
+        await tg.say(ANNA, "/poll Where do we meet? | Kiosk | Library | Park")
+        [poll] = await tg.next_messages(GROUP_ID)
+        assert poll["text"].startswith("📊 Poll #1: Where do we meet?")
+        assert (await received(ENGLISH, 2))[-1].startswith("📊 Poll #1: Where do we meet?")
+        assert (await received(POLISH, 2))[-1].startswith("📊 Głosowanie nr 1: Where do we meet?")
+
+        message = tg.api.message(GROUP_ID, poll.result["message_id"])
+        await tg.answered(await tg.press(BARTEK, message, "v:1:1"))
+        await tg.answered(await tg.press(CITRA, message, "v:1:2"))
+        await whatsapp_says(ENGLISH, "2")
+        await whatsapp_says(POLISH, "Library", ButtonPayload="v:1:2", ButtonText="Library")
+        assert (await received(ENGLISH, 3))[-1] == "✓ Your vote: Library"
+        assert (await received(POLISH, 3))[-1] == "✓ Twój głos: Library"
+
+        await tg.say(ANNA, "/close")
+        [closing] = await tg.next_messages(GROUP_ID)
+        assert "Poll #1 is closed: Where do we meet?" in closing["text"]
+        assert "Most chosen: Library (75%)" in closing["text"] and "4 people voted." in closing["text"]
+        english = (await received(ENGLISH, 4))[-1]
+        polish = (await received(POLISH, 4))[-1]
+        assert english == closing["text"]  # one merged result, the same in the group and on WhatsApp
+        assert "Najczęściej wybierane: Library (75%)" in polish and "Zagłosowały 4 osoby." in polish
+        await tg.outbox_idle()
+        assert len(twilio.to(ENGLISH)) == 4 and len(twilio.to(POLISH)) == 4  # each message once
+        channels = sorted(row["channel"] for row in tg.core.db.query("SELECT channel FROM poll_votes"))
+        assert channels == ["telegram", "telegram", "whatsapp", "whatsapp"]
+
+
+async def test_an_anonymous_poll_does_not_give_away_the_lone_whatsapp_voter(tmp_path: Path) -> None:
+    """Three votes in the Telegram group and Emma's, the only one from WhatsApp: nothing in the
+    database, the export, the dashboard or /mydata tells which vote was hers, or who voted first."""
+    from collections import Counter
+
+    from tests.telegram_env import ANNA, BARTEK, CITRA, GROUP_ID
+    from tests.test_console import localbot
+
+    async with telegram_and_whatsapp(tmp_path) as both:
+        tg = both.tg
+        await tg.say(ANNA, "/poll --anon Which day? | Monday | Tuesday | Friday")
+        [poll] = await tg.next_messages(GROUP_ID)
+        message = tg.api.message(GROUP_ID, poll.result["message_id"])
+        await tg.answered(await tg.press(BARTEK, message, "v:1:2"))  # cast in the order 2, 1, 2, 3
+        await both.whatsapp_says(ENGLISH, "1")
+        assert (await both.received(ENGLISH, 3))[-1] == "✓ Your vote: Monday"
+        await tg.answered(await tg.press(CITRA, message, "v:1:2"))
+        await tg.answered(await tg.press(ANNA, message, "v:1:3"))
+
+        stored = tg.core.db.execute("SELECT id, channel, member_id FROM poll_votes ORDER BY id").fetchall()
+        assert [(channel, member) for _id, channel, member in stored] == [("", None)] * 4  # no messenger, no member
+        assert all(ident > 2**20 for ident, _channel, _member in stored)  # random row ids, not 1, 2, 3, 4 in voting order
+
+        done = localbot("--db", str(tg.core.settings.database), "export", "polls", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        rows = list(csv.DictReader(io.StringIO(done.stdout)))
+        assert [r["option"] for r in rows] == ["Monday", "Tuesday", "Tuesday", "Friday"]  # by option, not by vote
+        assert {(r["voter"], r["channel"]) for r in rows} == {("", "")}
+        assert len({r["time"] for r in rows}) == 1 and rows[0]["time"].endswith(":00:00Z")  # the hour only
+        exported = Counter(r["option"] for r in rows)
+
+        await tg.say(ANNA, "/results")
+        results = (await tg.next_messages(GROUP_ID))[0]
+        shown = results["text"] if "text" in results.result else results["caption"]
+        assert "4 people voted." in shown and "Emma" not in shown and "Bartek" not in shown
+        counted = {r["option"]: r["votes"] for r in tg.core.db.query("SELECT option, votes FROM poll_option_counts WHERE poll = 1")}
+        assert counted == {"Monday": 1, "Tuesday": 2, "Friday": 1} == dict(exported)  # the dashboard's counts
+        assert list(tg.core.db.query("SELECT * FROM named_votes")) == []
+
+        await both.whatsapp_says(ENGLISH, "/mydata")
+        await both.received(ENGLISH, 4)
+        sent = both.twilio.to(ENGLISH)[-1]
+        links = sent.media_urls or re.findall(r"https://\S+", sent.body or "")
+        mine = json.loads((await both.web.get(links[-1])).content)
+        assert mine["polls"]["votes"] == [] and "Monday" not in json.dumps(mine["polls"], ensure_ascii=False)

@@ -9,12 +9,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from localbot.events import Chat, ChatKind, Command, Sender
 from localbot.export.kinds import KINDS
+from localbot.export.writers import XLSX_MAX_ROWS, TooManyRows, write_xlsx
 from localbot.handlers import export as chat_export
 from localbot.replies import Document, PrivateLink, Text
 from tests.helpers import GROUP, Harness, texts
@@ -72,6 +75,27 @@ async def test_poll_votes_in_every_format(bot: Harness, tmp_path: Path, fmt: str
         assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)  # no formula anywhere
 
 
+async def test_anonymous_votes_stored_before_lose_their_channel_and_their_order(bot: Harness, tmp_path: Path) -> None:
+    """Votes an older version stored with the voter's messenger and in voting order are rewritten by
+    the polls' second migration; the counts stay."""
+    from localbot.storage import open_database
+
+    await populate(bot)
+    path = bot.core.settings.database
+    with bot.core.db.atomic():  # as the first version stored them
+        bot.core.db.execute("UPDATE poll_votes SET channel = 'whatsapp', id = id + 1000 WHERE poll_id = 2")
+        bot.core.db.execute("DELETE FROM _sqlite_migrations WHERE migration_set = 'localbot.polls' AND name LIKE 'm002%'")
+    before = bot.core.db.execute("SELECT poll_id, option_id, voter_key, channel FROM poll_votes ORDER BY voter_key").fetchall()
+    again = open_database(path)
+    try:
+        after = again.execute("SELECT poll_id, option_id, voter_key, channel, id FROM poll_votes ORDER BY voter_key").fetchall()
+    finally:
+        again.close()
+    assert [row[:3] for row in after] == [row[:3] for row in before]  # the same votes
+    assert {row[3] for row in after if row[0] == 2} == {""} and {row[3] for row in after if row[0] == 1} == {"console"}
+    assert all(row[4] > 2**20 for row in after if row[0] == 2)
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
 async def test_members_in_every_format(bot: Harness, tmp_path: Path, fmt: str) -> None:
     await populate(bot)
@@ -95,6 +119,34 @@ async def test_members_in_every_format(bot: Harness, tmp_path: Path, fmt: str) -
     assert list(rows[0]) == list(KINDS["members"].columns)
 
 
+#: Formulas hidden behind what a reader trims or drops: a control character XML cannot hold, a blank,
+#: a zero-width space, a line break; and the full-width equals sign.
+HIDDEN = ["\x01=HYPERLINK(\"http://evil\",\"x\")", " =1+1", "\u200b@SUM(A1)", "\n-2+3", "\uff1dSUM(A1)", "\x0b\t=1"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+async def test_formulas_behind_invisible_characters_are_neutralised_too(bot: Harness, tmp_path: Path, fmt: str) -> None:
+    for index, name in enumerate(HIDDEN):  # names as WhatsApp's ProfileName or Telegram's full name deliver them
+        await bot.handle(Command(chat=GROUP, sender=Sender(f"console:hidden{index}", name), name="help", args=""))
+    stored = dict(bot.core.db.execute("SELECT ref, name FROM members WHERE ref LIKE 'console:hidden%'").fetchall())
+    assert sorted(stored.values()) == sorted(HIDDEN)  # kept as the messenger gave them
+    out = tmp_path / f"members.{fmt}"
+    done = localbot("--db", str(bot.core.settings.database), "export", "members", "--format", fmt, "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    names = {r["member"]: r["name"] for r in read(out, fmt) if r["member"] in stored}
+    assert len(names) == len(HIDDEN)
+    if fmt == "json":  # data for programs: exactly as given
+        assert names == stored
+        return
+    for ref, name in stored.items():
+        if fmt == "xlsx":  # what XML cannot hold is dropped, then the apostrophe goes before what is left
+            name = ILLEGAL_CHARACTERS_RE.sub("", name)
+        assert names[ref] == "'" + name, ref
+    if fmt == "xlsx":
+        sheet = load_workbook(out).active
+        assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)  # no formula anywhere
+
+
 async def test_filters_and_refusals(bot: Harness, tmp_path: Path) -> None:
     await populate(bot)
     db = str(bot.core.settings.database)
@@ -107,6 +159,59 @@ async def test_filters_and_refusals(bot: Harness, tmp_path: Path) -> None:
     piped = subprocess.run([sys.executable, "-m", "localbot", "--db", db, "export", "polls", "--format", "xlsx"], capture_output=True, cwd=tmp_path)
     assert piped.returncode == 0 and piped.stdout.startswith(b"PK")  # a binary format may go to a pipe
     assert localbot("--db", str(tmp_path / "none.db"), "export", "members", cwd=tmp_path).returncode == 1
+
+
+def test_xlsx_refuses_more_rows_than_a_sheet_holds_and_writes_nothing() -> None:
+    """The limit is the writer's own parameter (Excel's 1,048,576 rows by default), here made small."""
+    columns = ("n", "text")
+    fits = io.BytesIO()
+    assert write_xlsx(({"n": n, "text": f"row {n}"} for n in range(3)), columns, fits, max_rows=4) == 3
+    assert [row for row in load_workbook(fits, read_only=True).active.iter_rows(values_only=True)] == [
+        ("n", "text"), (0, "row 0"), (1, "row 1"), (2, "row 2")
+    ]
+    over = io.BytesIO()
+    with pytest.raises(TooManyRows) as refused:
+        write_xlsx(({"n": n, "text": f"row {n}"} for n in range(4)), columns, over, max_rows=4)
+    assert refused.value.fits == 3 and over.getvalue() == b""
+    assert XLSX_MAX_ROWS == 1_048_576
+
+
+def votes_beyond_a_sheet(db: Any) -> None:
+    """Poll #1 with one vote more than an Excel sheet holds under its header (1,048,576 votes)."""
+    with db.atomic():
+        db.execute(
+            """WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1048576)
+               INSERT INTO poll_votes (poll_id, option_id, member_id, voter_key, channel, created_at)
+               SELECT 1, (SELECT MIN(id) FROM poll_options WHERE poll_id = 1), NULL, 'k' || i, 'console', '2026-01-05T09:00:00.000Z' FROM n"""
+        )
+
+
+async def test_an_export_longer_than_an_excel_sheet_is_refused_pointing_at_csv(bot: Harness, tmp_path: Path) -> None:
+    await bot.send("/poll Big? | Yes | No")
+    votes_beyond_a_sheet(bot.core.db)
+    db = str(bot.core.settings.database)
+    out = tmp_path / "votes.xlsx"
+    done = localbot("--db", db, "export", "polls", "--format", "xlsx", "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr == (
+        "localbot: polls has more rows than an XLSX worksheet holds (1,048,575 under the header); "
+        "nothing was written. Export it as CSV instead: --format csv\n"
+    )
+    assert list(tmp_path.glob("votes.xlsx*")) == []  # no file, not even a partial one
+    piped = localbot("--db", db, "export", "polls", "--format", "xlsx", cwd=tmp_path)
+    assert piped.returncode == 1 and piped.stdout == ""
+
+    private = bot.private("anna")
+    assert texts(await bot.send("/export polls xlsx", chat=private)) == (
+        "That is more rows than an Excel sheet holds (1,048,575). Ask for CSV instead: /export polls csv"
+    )
+    await bot.send("/lang pl", chat=private)
+    assert texts(await bot.send("/export polls xlsx", chat=private)) == (
+        "To więcej wierszy, niż mieści arkusz Excela (1\u00a0048\u00a0575). Poproś o CSV: /export polls csv"
+    )
+    await bot.send("/lang id", chat=private)
+    assert texts(await bot.send("/export polls xlsx", chat=private)).startswith("Itu lebih banyak baris daripada yang muat di satu lembar Excel (1.048.575).")
+    assert [o for o in await bot.outbox() if o.chat_ref == "console:anna"] == []  # no file went out
 
 
 def test_a_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -227,3 +332,89 @@ async def test_a_file_too_large_for_a_chat_is_refused_with_the_command_to_use(bo
     assert "localbot export polls --format csv --community “Sunny Estate” --out FILE" in reply
     assert documents(await bot.outbox(), "console:anna") == []
     assert isinstance((await bot.send("/export members"))[0], Text)  # a small one still goes
+
+
+# --- points and tastings, every format, read back -----------------------------------------------------
+
+OSM = "© OpenStreetMap contributors"
+
+
+async def two_points(bot: Harness) -> None:
+    """Kiosk placed by a pin (no address) through the chat, and a library whose address came from Nominatim."""
+    from localbot.maps import store as point_store
+    from localbot.maps.model import PointSpec
+
+    private = bot.private("anna")
+    for line in ("/addpoint Kiosk", "52.2310, 21.0150", "1", "Mon-Fri 10-18", "-ring twice"):
+        await bot.send(line, chat=private if not line.startswith("/") else GROUP)
+    spec = PointSpec.build("Biblioteka", 52.2224, 21.0112, address="Biblioteka Publiczna, Koszykowa 26, Warszawa", hours=None, note=None)
+    with bot.core.db.atomic():
+        point_store.create_point(bot.core.db, bot.community().id, spec, created_by=None, now=bot.clock.now())
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "json"])
+async def test_points_in_every_table_format(bot: Harness, tmp_path: Path, fmt: str) -> None:
+    await two_points(bot)
+    out = tmp_path / f"points.{fmt}"
+    done = localbot("--db", str(bot.core.settings.database), "export", "points", "--format", fmt, "--out", str(out), cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr == f"Wrote 2 row(s) to {out}.\n"
+    if fmt == "xlsx":
+        sheet = load_workbook(out, read_only=True).active
+        header, *body = [list(row) for row in sheet.iter_rows(values_only=True)]
+        rows = [dict(zip(header, row, strict=True)) for row in body]
+    elif fmt == "json":
+        rows = json.loads(out.read_text(encoding="utf-8"))
+    else:
+        rows = read(out, fmt)
+    assert list(rows[0]) == list(KINDS["points"].columns)
+    kiosk, library = rows
+    assert (kiosk["number"], kiosk["name"], library["name"]) == (("1" if fmt == "csv" else 1), "Kiosk", "Biblioteka")
+    if fmt == "csv":
+        assert (kiosk["latitude"], kiosk["longitude"]) == ("52.231", "21.015")
+    else:  # numbers stay numbers
+        assert (kiosk["latitude"], kiosk["longitude"]) == (52.231, 21.015)
+    assert kiosk["opening_hours"] == "Mo-Fr 10:00-18:00" and kiosk["note"] == ("-ring twice" if fmt == "json" else "'-ring twice")
+    assert library["address"] == "Biblioteka Publiczna, Koszykowa 26, Warszawa" and library["address_source"] == OSM
+    assert kiosk["address"] in ("", None) and kiosk["address_source"] in ("", None)  # no address, nothing to credit
+    assert str(kiosk["created_at"]).endswith("Z")
+
+
+async def test_points_as_geojson_for_map_tools(bot: Harness, tmp_path: Path) -> None:
+    await two_points(bot)
+    done = localbot("--db", str(bot.core.settings.database), "export", "points", "--format", "geojson", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    collection = json.loads(done.stdout)
+    assert set(collection) == {"type", "features"} and collection["type"] == "FeatureCollection"  # RFC 7946: no "crs"
+    stored = {r["name"]: (r["latitude"], r["longitude"]) for r in bot.core.db.query("SELECT name, latitude, longitude FROM pickup_points")}
+    for feature in collection["features"]:
+        assert feature["type"] == "Feature" and feature["geometry"]["type"] == "Point"
+        lon, lat = feature["geometry"]["coordinates"]  # longitude first, as RFC 7946 says
+        assert (lat, lon) == stored[feature["properties"]["name"]]
+        assert set(feature["properties"]) == set(KINDS["points"].columns) - {"latitude", "longitude"}
+    kiosk, library = (f["properties"] for f in collection["features"])
+    assert kiosk["note"] == "-ring twice" and kiosk["opening_hours"] == "Mo-Fr 10:00-18:00" and kiosk["address_source"] == ""
+    assert library["address"] == "Biblioteka Publiczna, Koszykowa 26, Warszawa" and library["address_source"] == OSM
+    assert kiosk["community"] == "Sunny Estate" and kiosk["number"] == 1
+
+
+async def test_tastings_as_xlsx_and_json_hold_what_the_csv_holds(bot: Harness, tmp_path: Path) -> None:
+    from tests.test_tasting_report import answered
+
+    await answered(bot, tmp_path)
+    db = str(bot.core.settings.database)
+    as_csv = localbot("--db", db, "export", "tastings", "--format", "csv", cwd=tmp_path)
+    as_json = localbot("--db", db, "export", "tastings", "--format", "json", cwd=tmp_path)
+    assert localbot("--db", db, "export", "tastings", "--format", "xlsx", "--out", "t.xlsx", cwd=tmp_path).returncode == 0
+    text_rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    json_rows = json.loads(as_json.stdout)
+    sheet = load_workbook(tmp_path / "t.xlsx", read_only=True).active
+    header, *body = [list(row) for row in sheet.iter_rows(values_only=True)]
+    xlsx_rows = [dict(zip(header, row, strict=True)) for row in body]
+    assert len(text_rows) == len(json_rows) == len(xlsx_rows) == 186
+    assert header == list(KINDS["tastings"].columns) == list(json_rows[0])
+    for typed in (json_rows, xlsx_rows):
+        for row in typed:
+            if row["question"] in ("liking", "preference") or row["question"].startswith(("jar.", "cata.")):
+                assert isinstance(row["value"], int), row  # numbers for R and Excel, not text
+        assert [{k: "" if v is None else str(v) for k, v in row.items()} for row in typed] == text_rows
+    assert {r["participant"] for r in json_rows} >= {"P1", "P2"} and "Bartek" not in as_json.stdout  # labels, not names

@@ -102,3 +102,51 @@ async def test_no_geocoder_in_the_members_language(tmp_path: Path, language: str
     await bot.send("/addpoint Kiosk")
     assert CASES[language]["no geocoder"] in texts(await bot.send("Zielona 3", chat=bot.private("anna")))
     bot.core.db.close()
+
+
+ADDED = {
+    "en": "Added pickup point 1: Biblioteka.",
+    "pl": "Dodano punkt odbioru 1: Biblioteka.",
+    "id": "Titik pengambilan 1 ditambahkan: Biblioteka.",
+}
+OSM = "© OpenStreetMap contributors"
+ADDRESS = "Biblioteka Publiczna, Koszykowa 26, Warszawa, Polska"
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "id"])
+async def test_geocoded_addresses_are_credited_to_openstreetmap(tmp_path: Path, nominatim, language: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Nominatim's usage policy: "© OpenStreetMap contributors" wherever one of its addresses is shown,
+    whatever the map tiles' own attribution says (here another provider's)."""
+    from localbot.maps.model import PointSpec
+    from localbot.replies import Picture
+
+    settings = maps_settings(tmp_path, nominatim[1], None, language=language, attribution="© Example Tiles")
+    bot = await make_bot(settings, {"anna": language, "bartek": language})
+    anna = bot.private("anna")
+    await bot.send("/addpoint Biblioteka")
+    for answer in ("Biblioteka, Koszykowa 26, Warszawa", "1", "Mon-Fri 10-18"):
+        await bot.send(answer, chat=anna)
+    added = texts(await bot.send("1", chat=anna))  # no note
+    assert ADDED[language] in added and f"{ADDRESS}\n{OSM}\n" in added
+
+    shown = texts(await bot.send("/point 1", "bartek"))
+    assert f"📍 1. Biblioteka\n{ADDRESS}\n{OSM}\n" in shown
+
+    listed = await bot.send("/points", "bartek")
+    assert OSM in texts(listed) and any(isinstance(r, Picture) for r in listed)  # the caption credits the tiles only
+
+    community = bot.community()
+    with bot.core.db.atomic():  # more points than a map can show: the list comes alone
+        for n in range(60):
+            spec = PointSpec.build(f"Kiosk {n}", 52.2 + n / 1000, 21.0, address=None, hours=None, note=None)
+            store.create_point(bot.core.db, community.id, spec, created_by=None, now=bot.clock.now())
+    many = await bot.send("/points", "bartek")
+    assert not any(isinstance(r, Picture) for r in many) and OSM in texts(many)
+
+    placed = await make_bot(maps_settings(tmp_path / "pins", None, None, language=language), {"anna": language})
+    await placed.send("/addpoint Kiosk")
+    for answer in ("52.2310, 21.0150", "1", "Mon-Fri 10-18", "1"):
+        await placed.send(answer, chat=placed.private("anna"))
+    assert OSM not in texts(await placed.send("/point 1"))  # a pin has no address to credit
+    bot.core.db.close()
+    placed.core.db.close()

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 import sqlite_utils
 
 from localbot.community import export as member_export
-from localbot.export.writers import BINARY, WRITERS
+from localbot.export.writers import BINARY, WRITERS, XLSX_MAX_ROWS, TooManyRows
 from localbot.i18n import N_
 from localbot.maps import store as point_store
 from localbot.polls import store as poll_store
@@ -69,12 +69,21 @@ def write_export(
     community_id: int | None = None,
     since: datetime | None = None,
     on_row: Callable[[], None] | None = None,
+    xlsx_max_rows: int = XLSX_MAX_ROWS,
 ) -> int:
     """Stream ``kind`` as ``fmt`` into the binary stream ``out`` (text formats as UTF-8); returns
-    the number of rows written. The caller owns ``out``."""
+    the number of rows written. The caller owns ``out``.
+
+    An XLSX export longer than a worksheet holds raises :class:`TooManyRows` with nothing written:
+    at once when the kind can count its rows, else when the rows run over.
+    """
     if fmt not in kind.formats or fmt not in WRITERS:
         raise ValueError(f"{kind.name} cannot be exported as {fmt}")
+    if fmt == "xlsx" and kind.count is not None and kind.count(db, community_id=community_id, since=since) >= xlsx_max_rows:
+        raise TooManyRows(xlsx_max_rows - 1)
     rows = kind.rows(db, community_id=community_id, since=since)
+    if fmt == "xlsx":
+        return WRITERS[fmt](rows, kind.columns, out, on_row=on_row, max_rows=xlsx_max_rows)
     if fmt in BINARY:
         return WRITERS[fmt](rows, kind.columns, out, on_row=on_row)
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")

@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from localbot.export.writers import FORMULA_STARTS
+from localbot.export.writers import looks_like_formula
 
 
 class UnreadableFile(ValueError):
@@ -22,7 +22,7 @@ class UnreadableFile(ValueError):
 def cell(value: str | None) -> str:
     """A cell as written, without the apostrophe our CSV export puts before formula-like text."""
     value = (value or "").strip()
-    if value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_STARTS):
+    if value.startswith("'") and looks_like_formula(value[1:]):
         return value[1:]
     return value
 

@@ -1,9 +1,10 @@
 """Streaming CSV, JSON, XLSX and GeoJSON writers.
 
 Rows arrive as an iterator and leave one at a time, so memory stays flat however many votes there
-are. Text that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab
-or a carriage return) is prefixed with an apostrophe in CSV and XLSX: a member's answer must never
-execute in the organiser's Excel (OWASP "CSV injection"). XLSX is written with openpyxl's
+are. Text that a spreadsheet would run as a formula (see :func:`looks_like_formula`) is prefixed with
+an apostrophe in CSV and XLSX: a member's answer, or a name from their messenger profile, must never
+execute in the organiser's Excel (OWASP "CSV injection"). JSON keeps text exactly as it was typed: it
+is data for programs, not a sheet. XLSX is written with openpyxl's
 write-only workbook, which streams rows to a temporary file instead of keeping a sheet in memory;
 it is the one binary format (:data:`BINARY`), so its writer takes a binary stream. GeoJSON is for
 map tools (uMap, QGIS).
@@ -13,13 +14,29 @@ from __future__ import annotations
 
 import csv
 import json
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, BinaryIO, TextIO
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: What starts a formula once blanks and invisible characters are skipped (full-width forms too,
+#: which East Asian versions of Excel take for the ASCII ones).
+_FORMULA_SIGNS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+
+#: Rows one Excel worksheet holds, the header included (Excel's specifications and limits).
+XLSX_MAX_ROWS = 1_048_576
+
+
+class TooManyRows(ValueError):
+    """More rows than one XLSX worksheet holds. Nothing has been written: CSV has no such limit."""
+
+    def __init__(self, fits: int) -> None:
+        super().__init__(f"an XLSX worksheet holds at most {fits} rows under its header")
+        #: How many rows would have fitted under the header.
+        self.fits = fits
+
 
 #: How each format is announced to a messenger (the format's name is also its file extension).
 MIME_TYPES = {
@@ -30,8 +47,23 @@ MIME_TYPES = {
 }
 
 
+def looks_like_formula(text: str) -> bool:
+    """Would a spreadsheet run ``text`` as a formula? It does if the text starts with a tab or a
+    carriage return, or if its first character that is neither blank nor invisible (a control or
+    format character such as U+0001 or a zero-width space) is ``=``, ``+``, ``-`` or ``@``: a
+    reader may trim or drop what comes before it (XML cannot even hold most control characters)."""
+    if text.startswith(("\t", "\r")):
+        return True
+    for char in text:
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
+            continue
+        return char in _FORMULA_SIGNS
+    return False
+
+
 def neutralise(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """Formula-like text with an apostrophe before it (the spreadsheets' own "this is text" mark)."""
+    if isinstance(value, str) and looks_like_formula(value):
         return "'" + value
     return value
 
@@ -76,9 +108,10 @@ def write_json(
 
 
 def _xlsx_value(value: Any) -> Any:
-    """A cell value: formulas neutralised, characters XML cannot hold dropped, no time zones."""
+    """A cell value: characters XML cannot hold dropped, *then* formulas neutralised (the other way
+    round, ``"\\x01=HYPERLINK(…)"`` would pass the check and lose its ``\\x01`` afterwards), no time zones."""
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", neutralise(value))
+        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
     if value is None or isinstance(value, (bool, int, float)):
         return value
     return str(value)
@@ -91,20 +124,38 @@ def write_xlsx(
     *,
     on_row: Callable[[], None] | None = None,
     sheet: str = "export",
+    max_rows: int = XLSX_MAX_ROWS,
 ) -> int:
-    """One worksheet: a header row, then a row per item; numbers and true/false stay typed."""
+    """One worksheet: a header row, then a row per item; numbers and true/false stay typed.
+
+    More rows than a worksheet holds (``max_rows``, the header included) raise :class:`TooManyRows`
+    before anything reaches ``out``: a sheet Excel cuts short, or data spread over sheets that R
+    and most readers take only the first of, would look complete and not be.
+    """
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(title=sheet[:31])
     worksheet.freeze_panes = "A2"
     worksheet.append(list(columns))
     count = 0
     for row in rows:
+        if count + 1 >= max_rows:
+            _discard(worksheet)
+            raise TooManyRows(max_rows - 1)
         worksheet.append([_xlsx_value(row.get(c)) for c in columns])
         count += 1
         if on_row:
             on_row()
     workbook.save(out)
     return count
+
+
+def _discard(worksheet: Any) -> None:
+    """Close a write-only sheet that will not be saved and delete the temporary file its rows went
+    to (openpyxl would otherwise keep it until the process ends)."""
+    worksheet.close()
+    writer = getattr(worksheet, "_writer", None)
+    if writer is not None:
+        writer.cleanup()
 
 
 def write_geojson(

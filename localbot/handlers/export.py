@@ -18,7 +18,7 @@ from localbot.community import store as community_store
 from localbot.community.model import Community
 from localbot.events import ChoicePicked, Command
 from localbot.export.kinds import KINDS, ExportKind, write_export
-from localbot.export.writers import MIME_TYPES
+from localbot.export.writers import MIME_TYPES, TooManyRows
 from localbot.handlers.context import Context, HandlerError
 from localbot.handlers.router import HandlerResult, Router
 from localbot.i18n import N_, Translator
@@ -63,6 +63,14 @@ def build(ctx: Context, community: Community, kind: ExportKind, fmt: str) -> tup
                 kind=kind.name,
                 format=fmt,
                 community=community.name,
+            )
+        ) from None
+    except TooManyRows as full:
+        raise HandlerError(
+            ctx.t._(
+                "That is more rows than an Excel sheet holds ({limit}). Ask for CSV instead: /export {kind} csv",
+                limit=ctx.t.number(full.fits, 0),
+                kind=kind.name,
             )
         ) from None
     return buffer.getvalue(), count

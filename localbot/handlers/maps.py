@@ -148,7 +148,7 @@ def point_pin(t: Translator, point: Point, *, title: str | None = None, address:
 def point_details(t: Translator, point: Point, community: Community, ctx: Context) -> str:
     lines = [f"📍 {point.number}. {point.name}"]
     if point.address:
-        lines.append(point.address)
+        lines += [point.address, ATTRIBUTION]  # Nominatim's usage policy: its addresses are credited
     lines.append(t._("Hours: {hours}", hours=texts.hours_summary(t, point.hours)))
     if point.hours is not None:
         lines.append(texts.opening_state(t, point.hours, community.tz, ctx.now))
@@ -315,6 +315,9 @@ def cmd_points(ctx: Context, cmd: Command) -> HandlerResult:
             lines.append("   " + texts.opening_state(t, point.hours, community.tz, ctx.now))
     if total > LIST_LIMIT:
         lines.append(t.n_("…and {n} more.", "…and {n} more.", total - LIST_LIMIT))
+    credited = total <= MAP_LIMIT and ATTRIBUTION in ctx.settings.map.attribution  # the map's caption credits it
+    if not credited and any(p.address for p in points[:LIST_LIMIT]):
+        lines.append(ATTRIBUTION)
     lines.append("")
     lines.append(t._("Send /point NUMBER for one of them, or /near to find the nearest."))
     replies: list[Reply] = [Text(text="\n".join(lines))]

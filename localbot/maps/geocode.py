@@ -35,6 +35,7 @@ from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import Nominatim
 
 from localbot.clock import from_iso, iso
+from localbot.maps.model import ATTRIBUTION as ATTRIBUTION  # re-exported: what geocoded addresses are shown with
 from localbot.storage.db import one
 from localbot.text import clean
 
@@ -46,7 +47,6 @@ MIN_INTERVAL_S = 1.0
 #: How long "no such place" is believed: the map gets edited, a new building gets its number.
 NOT_FOUND_TTL = timedelta(days=30)
 RECENT_ANSWERS = 256
-ATTRIBUTION = "© OpenStreetMap contributors"
 
 
 class GeocodingUnavailable(Exception):

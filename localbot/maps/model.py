@@ -18,6 +18,8 @@ from localbot.text import clean
 MAX_NAME = 80
 MAX_ADDRESS = 200
 MAX_NOTE = 500
+#: What Nominatim's usage policy asks to show wherever its addresses appear (the chat, exports).
+ATTRIBUTION = "© OpenStreetMap contributors"
 
 
 class PointError(MapsError):

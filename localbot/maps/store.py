@@ -23,7 +23,7 @@ import sqlite_utils
 from localbot.clock import from_iso, iso, to_second
 from localbot.maps.geo import WHOLE_EARTH, geodesic_m, haversine_m, search_boxes, shortlist_radius
 from localbot.maps.hours import OpeningHours, parse_hours
-from localbot.maps.model import NearPoint, Point, PointError, PointSpec, check_coordinates, name_key
+from localbot.maps.model import ATTRIBUTION, NearPoint, Point, PointError, PointSpec, check_coordinates, name_key
 from localbot.storage.db import export_filter, one, rows, stream
 from localbot.text import whole_number
 
@@ -275,17 +275,24 @@ def forget_location(db: sqlite_utils.Database, member_id: int) -> bool:
 
 # --- export --------------------------------------------------------------------------------------
 
-EXPORT_COLUMNS = ("community", "number", "name", "latitude", "longitude", "address", "opening_hours", "note", "created_at", "updated_at")
+EXPORT_COLUMNS = (
+    "community", "number", "name", "latitude", "longitude", "address", "address_source", "opening_hours", "note", "created_at", "updated_at",
+)
 
 
 def export_rows(db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None) -> Iterator[dict[str, Any]]:
-    """One row per point, streamed; ``opening_hours`` in OpenStreetMap syntax, times in ISO 8601 UTC."""
+    """One row per point, streamed; ``opening_hours`` in OpenStreetMap syntax, times in ISO 8601 UTC.
+
+    ``address_source`` credits the addresses, which come from OpenStreetMap's Nominatim, as its
+    usage policy asks: "© OpenStreetMap contributors" beside every address, empty without one.
+    """
     where, params = export_filter("p.community_id", "p.updated_at", community_id, since)
-    sql = f"""SELECT c.name AS community, p.number, p.name, p.latitude, p.longitude, p.address, p.opening_hours,
+    sql = f"""SELECT c.name AS community, p.number, p.name, p.latitude, p.longitude, p.address,
+                     CASE WHEN COALESCE(p.address, '') = '' THEN '' ELSE ? END AS address_source, p.opening_hours,
                      p.note, p.created_at, p.updated_at
               FROM pickup_points p JOIN communities c ON c.id = p.community_id
               WHERE {where} ORDER BY p.community_id, p.number"""
-    for record in stream(db, sql, params):
+    for record in stream(db, sql, [ATTRIBUTION, *params]):
         for stamp in ("created_at", "updated_at"):
             record[stamp] = to_second(record[stamp])
         yield record

@@ -3,7 +3,8 @@
 Votes of anonymous polls are stored under a keyed token instead of the member id (see
 :mod:`localbot.polls.store`), so the database itself cannot tell who voted what; their times are
 kept only to the hour, which is still enough for a response curve but not for matching a vote to
-a chat message.
+a chat message; their ``channel`` is empty and their row id random (migration 2 did both for
+votes stored before).
 """
 
 from __future__ import annotations
@@ -61,3 +62,12 @@ def m001_polls(db: sqlite_utils.Database) -> None:
         CREATE INDEX poll_votes_member ON poll_votes(member_id);
         """,
     )
+
+
+@migrations()
+def m002_anonymous_votes_without_channel(db: sqlite_utils.Database) -> None:
+    """Anonymous votes no longer keep the voter's messenger (a lone WhatsApp voter was known by it),
+    and their row ids, given in the order the votes came, are drawn again at random."""
+    anonymous = "poll_id IN (SELECT id FROM polls WHERE anonymous = 1)"
+    db.execute(f"UPDATE poll_votes SET channel = '' WHERE {anonymous}")
+    db.execute(f"UPDATE poll_votes SET id = abs(random()) % 9007199254740992 + 1 WHERE {anonymous}")

@@ -3,13 +3,17 @@
 Anonymous polls store each vote under a *voter key*: an HMAC of the poll and the member, keyed with
 the instance secret that lives outside the database. The bot can still recognise a member's own
 vote (to change it, or to stop a second one), but the database, its exports and the dashboard
-cannot tell who voted what.
+cannot tell who voted what. Nothing else about an anonymous vote narrows the voter down: its
+messenger is not kept (a lone WhatsApp voter in a Telegram group would be known by it), its time
+only to the hour, and its row id is drawn at random, so neither the table nor the export lists
+the votes in the order they were cast (which anyone who saw the chat could match to people).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -21,6 +25,9 @@ from localbot.polls.model import Poll, PollOption, PollSpec, Tally, VoteResult
 from localbot.storage.db import export_filter, one, rows, stream
 
 NAMES_SHOWN = 10
+#: Anonymous votes take a random row id below this (2⁵³: exact in JSON and JavaScript too); other
+#: rows then continue after the largest, far from SQLite's 2⁶³.
+ANONYMOUS_IDS = 2**53
 
 
 def voter_key(secret: bytes, poll: Poll, member_id: int) -> str:
@@ -143,10 +150,12 @@ def cast_vote(
     if option is None:
         raise LookupError(position)
     key = voter_key(secret, poll, member_id)
-    stored_member = None if poll.anonymous else member_id
     held = {r[0] for r in db.conn.execute("SELECT option_id FROM poll_votes WHERE poll_id = ? AND voter_key = ?", [poll.id, key])}
-    insert = "INSERT INTO poll_votes (poll_id, option_id, member_id, voter_key, channel, created_at) VALUES (?, ?, ?, ?, ?, ?)"
-    row = [poll.id, option.id, stored_member, key, channel, _stamp(poll, now)]
+    insert = "INSERT INTO poll_votes (id, poll_id, option_id, member_id, voter_key, channel, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    if poll.anonymous:  # no member, no messenger, a random place in the table, the hour
+        row = [secrets.randbelow(ANONYMOUS_IDS) + 1, poll.id, option.id, None, key, "", _stamp(poll, now)]
+    else:
+        row = [None, poll.id, option.id, member_id, key, channel, _stamp(poll, now)]
     if poll.multi:
         if option.id in held:
             db.conn.execute("DELETE FROM poll_votes WHERE poll_id = ? AND voter_key = ? AND option_id = ?", [poll.id, key, option.id])
@@ -213,19 +222,26 @@ EXPORT_COLUMNS = ("poll", "community", "question", "option", "voter", "channel",
 def export_rows(
     db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None
 ) -> Iterator[dict[str, Any]]:
-    """One row per vote in long format, streamed. The voter is empty for anonymous polls."""
+    """One row per vote in long format, streamed.
+
+    Votes of an anonymous poll show only their option and their hour: voter and channel are empty,
+    and they are listed by hour, then option, then voter key (a keyed hash: a fixed order that has
+    nothing to do with who voted first). Other polls list their votes in the order they were cast.
+    """
     where, params = export_filter("p.community_id", "v.created_at", community_id, since)
     sql = f"""
         SELECT p.number AS poll, c.name AS community, p.question, o.label AS option,
                CASE WHEN p.anonymous THEN '' ELSE COALESCE(m.ref, '') END AS voter,
-               v.channel, v.created_at AS time
+               CASE WHEN p.anonymous THEN '' ELSE v.channel END AS channel, v.created_at AS time
         FROM poll_votes v
         JOIN polls p ON p.id = v.poll_id
         JOIN poll_options o ON o.id = v.option_id
         JOIN communities c ON c.id = p.community_id
         LEFT JOIN members m ON m.id = v.member_id
         WHERE {where}
-        ORDER BY p.community_id, p.number, v.id"""
+        ORDER BY p.community_id, p.number,
+                 CASE WHEN p.anonymous THEN v.created_at END, CASE WHEN p.anonymous THEN o.position END,
+                 CASE WHEN p.anonymous THEN v.voter_key END, v.id"""
     for record in stream(db, sql, params):
         record["time"] = to_second(record["time"])
         yield record
