@@ -41,6 +41,8 @@ from localbot.clock import Clock, SystemClock, iso
 from localbot.community import store as community_store
 from localbot.community.model import Community, Member
 from localbot.events import (
+    BotAdded,
+    BotRemoved,
     ChatMigrated,
     ChoicePicked,
     Command,
@@ -55,6 +57,7 @@ from localbot.events import (
 from localbot.handlers import conversation as conv
 from localbot.handlers.context import (
     Context,
+    Effects,
     Failed,
     HandlerError,
     JobContext,
@@ -73,6 +76,7 @@ from localbot.text import whole_number
 log = logging.getLogger(__name__)
 
 MAX_PREFETCH_ROUNDS = 4
+REMOVED_FROM_GROUP = "not sent: the bot was removed from this group"
 LOOKUP_TIMEOUT_S = 15.0
 _NUMBER = re.compile(r"^\s*#?(\d{1,3})\s*[.)]?\s*$")
 
@@ -170,7 +174,14 @@ class Core:
             with self.db.atomic():
                 if event.event_id is not None and not self._claim_event(event.event_id, now):
                     return []
-                member, community = self._resolve(event, now)
+                if isinstance(event, (BotAdded, BotRemoved)):
+                    return self._bot_status(event, lookups)
+                member, community, away = self._resolve(event, now)
+                back: list[Reply] = []
+                if away and not isinstance(event, ChoicePicked):
+                    # Only a bot in the group gets its messages (a press of an old button is the
+                    # exception): the notice that it was added back must have been missed.
+                    back = self._bot_status(BotAdded(chat=event.chat, sender=event.sender, at=event.at, inferred=True), lookups)
                 ctx = Context(self, event, member, community, LookupView(lookups))
                 try:
                     with _savepoint(self.db):  # a refused request leaves no half-writes
@@ -184,6 +195,7 @@ class Core:
                 except Exception:
                     log.exception("handler failed for %r", event)
                     replies = [self._failure(event, ctx.t._("Sorry, something went wrong on my side. Please try again."))]
+                replies = back + replies
                 for reply in replies:
                     self.note_menu(event.chat.ref, reply, now)
                 return replies
@@ -219,15 +231,36 @@ class Core:
         )
         return cursor.rowcount > 0
 
-    def _resolve(self, event: Event, now: Any) -> tuple[Member, Community | None]:
+    def _bot_status(self, event: BotAdded | BotRemoved, lookups: dict[Hashable, Any]) -> list[Reply]:
+        """The bot itself was added to or removed from a group chat. Nothing a member did: no
+        member is touched and no community is made (a group becomes one on its first use); the
+        handlers get the effects alone. A handler's failure is logged and leaves no half-writes."""
+        effects = Effects(self, LookupView(lookups))
+        handlers: list[Any] = self.router.bot_added_handlers if isinstance(event, BotAdded) else self.router.bot_removed_handlers
+        try:
+            with _savepoint(self.db):
+                return [r for handler in handlers for r in as_replies(handler(effects, event))]
+        except (Prefetch, sqlite3.OperationalError):
+            raise
+        except Exception:  # noqa: BLE001 - the bot's own status must never break an update
+            log.exception("handler failed for %r", event)
+            return []
+
+    def _resolve(self, event: Event, now: Any) -> tuple[Member, Community | None, bool]:
+        """The member, their community, and whether the event came from a group chat the bot had
+        been removed from (its community is still the one the event belongs to)."""
         chat = event.chat
         member = community_store.touch_member(
             self.db, event.sender, now=now, private_chat_ref=None if chat.is_group else chat.ref
         )
         if not chat.is_group:
             community_id = community_store.current_community_id(self.db, member.id)
-            return member, community_store.get_community(self.db, community_id) if community_id else None
+            return member, community_store.get_community(self.db, community_id) if community_id else None, False
         community = community_store.community_for_chat(self.db, chat.ref)
+        away = False
+        if community is None:
+            community = community_store.community_for_chat(self.db, chat.ref, active=False)
+            away = community is not None
         if community is None:  # the bot's first event in this group
             community, _channel = community_store.link_group_chat(
                 self.db,
@@ -241,7 +274,7 @@ class Core:
             community_store.leave_community(self.db, community.id, member.id, now=now)
         else:
             community_store.ensure_membership(self.db, community.id, member.id, now=now)
-        return member, community
+        return member, community, away
 
     def dispatch(self, ctx: Context) -> list[Reply]:
         event = ctx.event
@@ -495,6 +528,10 @@ class Core:
 
     async def _deliver_one(self, item: outbox.Outgoing) -> bool:
         adapter = self.adapters[item.messenger]
+        if self._removed_from(item.chat_ref):
+            # Claimed before the bot learnt it was removed from the group (the rest was given up then).
+            self._record(functools.partial(outbox.mark_failed, self.db, item.id, REMOVED_FROM_GROUP, skipped=True))
+            return True
         if isinstance(item.reply, LiveEdit):
             rendered = self._render_live(item.reply)
             if rendered is None:
@@ -516,6 +553,13 @@ class Core:
         assert isinstance(result, Undeliverable)
         self._record(functools.partial(outbox.mark_failed, self.db, item.id, result.error, skipped=result.skipped))
         return True
+
+    def _removed_from(self, chat_ref: str) -> bool:
+        """Whether ``chat_ref`` is a group chat the bot was removed from (its channel is inactive)."""
+        try:
+            return one(self.db, "SELECT 1 AS gone FROM channels WHERE chat_ref = ? AND active = 0", [chat_ref]) is not None
+        except sqlite3.Error:  # cannot tell: try to deliver, and let the messenger say
+            return False
 
     def _record_sent(self, item: outbox.Outgoing, result: Sent, now: Any) -> None:
         with self.db.atomic():

@@ -123,6 +123,24 @@ class MemberLeft(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class BotRemoved(Event):
+    """The bot itself is no longer in the group chat: removed by ``sender`` (or it left, or the
+    group was deleted). Nothing a member did: the core hands it to the handlers without making
+    ``sender`` a member of anything."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BotAdded(Event):
+    """The bot itself was added to the group chat, by ``sender``.
+
+    ``inferred``: no messenger said so; an update came from a group the bot had been removed from
+    (the notice was missed), so the handlers ask the messenger before believing it.
+    """
+
+    inferred: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class ChatMigrated(Event):
     """The chat got a new id (a Telegram group upgraded to a supergroup); the community keeps it."""
 

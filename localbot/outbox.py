@@ -152,6 +152,15 @@ def mark_failed(db: sqlite_utils.Database, outgoing_id: int, error: str, *, skip
     )
 
 
+def give_up(db: sqlite_utils.Database, chat_ref: str, reason: str) -> int:
+    """Messages still waiting for ``chat_ref`` will not be sent (the bot was removed from that
+    group): they are kept, marked skipped with ``reason``. Returns how many. A message being sent
+    at this moment is left to its own outcome."""
+    return db.execute(
+        "UPDATE outbox SET state = 'skipped', last_error = ? WHERE chat_ref = ? AND state = 'pending'", [reason[:2000], chat_ref]
+    ).rowcount
+
+
 def recover(db: sqlite_utils.Database) -> int:
     """After a crash, messages caught mid-send go back to the queue."""
     return db.execute("UPDATE outbox SET state = 'pending' WHERE state = 'sending'").rowcount

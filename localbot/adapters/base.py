@@ -87,6 +87,11 @@ class Adapter:
         """Ask the messenger (and remember the answer for a while)."""
         return False
 
+    async def in_group(self, chat_ref: str) -> bool:
+        """Whether the bot is in the group chat now (asked when an update comes from a group it
+        was removed from). Where nobody can remove it (the console), it always is."""
+        return True
+
     async def download(self, media: MediaRef) -> bytes:
         """The bytes of a photo or file a member shared."""
         raise NotImplementedError(f"{self.messenger} cannot download media")

@@ -36,6 +36,7 @@ from telegram import (
     BotCommandScopeAllChatAdministrators,
     CallbackQuery,
     ChatMember,
+    ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -76,6 +77,8 @@ from localbot.community import store as community_store
 from localbot.community.model import ChannelKind
 from localbot.core import Core
 from localbot.events import (
+    BotAdded,
+    BotRemoved,
     Chat,
     ChatKind,
     ChoicePicked,
@@ -93,6 +96,7 @@ from localbot.events import (
 from localbot.events import (
     ChatMigrated as ChatMigratedEvent,
 )
+from localbot.handlers import channels
 from localbot.i18n import SUPPORTED, Translator, translator
 from localbot.outbox import Outgoing
 from localbot.replies import (
@@ -111,8 +115,9 @@ from localbot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
-#: What we ask Telegram for; ``chat_member`` must be named explicitly to receive joins at all.
-ALLOWED_UPDATES = ("message", "callback_query", "chat_member")
+#: What we ask Telegram for; ``chat_member`` must be named explicitly to receive joins at all, and
+#: ``my_chat_member`` (the bot's own status: removed from a group, added back) is then needed too.
+ALLOWED_UPDATES = ("message", "callback_query", "chat_member", "my_chat_member")
 WEBHOOK_PATH = "/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_TEXT = DEFAULT_CAPABILITIES["telegram"].max_text
@@ -242,9 +247,11 @@ def is_member(member: ChatMember) -> bool:
     return member.status == ChatMemberStatus.RESTRICTED and bool(getattr(member, "is_member", False))
 
 
-def event_of(update: Update, bot_username: str | None) -> Event | None:
+def event_of(update: Update, bot_username: str | None, bot_id: int | None = None) -> Event | None:
     """The neutral event for an update, or None for what is not for us (edits, channels, bots)."""
     event_id = f"telegram:{update.update_id}"
+    if update.my_chat_member is not None:
+        return _bot_status_of(update.my_chat_member, bot_id, event_id)
     if update.callback_query is not None:
         query = update.callback_query
         chat = chat_of(query.message.chat) if query.message is not None else None
@@ -306,6 +313,22 @@ def event_of(update: Update, bot_username: str | None) -> Event | None:
         # message gets "I'm not sure what you mean" or, inside a conversation, its question again.
         return Message(text="", **common)
     return None  # service messages (pins, joins, titles) and group chatter in other forms
+
+
+def _bot_status_of(change: ChatMemberUpdated, bot_id: int | None, event_id: str) -> Event | None:
+    """The bot's own status in a group went from out to in (added) or from in to out (removed:
+    kicked, left, or the group deleted). A private chat blocked or unblocked is left to the
+    delivery path, as before; a change that keeps the bot in the group (promoted, demoted) is
+    nothing to us; and an update about anyone but this bot is not believed."""
+    chat = chat_of(change.chat)
+    subject = change.new_chat_member.user
+    if chat is None or not chat.is_group or bot_id is None or subject.id != bot_id:
+        return None
+    was, now = is_member(change.old_chat_member), is_member(change.new_chat_member)
+    if was == now:
+        return None
+    kind = BotAdded if now else BotRemoved
+    return kind(chat=chat, sender=sender_of(change.from_user), at=change.date, event_id=event_id)
 
 
 # --- flood safety and ordering -------------------------------------------------------------------
@@ -469,6 +492,13 @@ class TelegramAdapter(Adapter):
         except RuntimeError:  # before initialize() has asked getMe
             return None
 
+    @property
+    def bot_id(self) -> int | None:
+        try:
+            return int(self.app.bot.id)
+        except RuntimeError:
+            return None
+
     # --- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -575,7 +605,7 @@ class TelegramAdapter(Adapter):
         try:
             if update.chat_member is not None:
                 self._note_admin(update.chat_member.chat.id, update.chat_member.new_chat_member)
-            event = event_of(update, self.username)
+            event = event_of(update, self.username, self.bot_id)
         except Exception as exc:  # noqa: BLE001 - malformed past what python-telegram-bot checks
             log.warning("ignoring a Telegram update that cannot be read: %r", exc)
             if query is not None:  # still stop the button's spinner
@@ -644,6 +674,9 @@ class TelegramAdapter(Adapter):
                     self._postpone(chat_ref, replies[position:], result.after)
                     return
                 log.warning("reply to %s not delivered: %s", chat_ref, exc)
+                if not is_private_ref(chat_ref) and _removed_from_group(exc):
+                    self._group_closed(chat_ref, exc)
+                    return  # nothing more gets there
                 continue
             except Exception:  # noqa: BLE001 - one reply we cannot render must not stop the others
                 log.exception("reply to %s could not be rendered: %r", chat_ref, reply)
@@ -668,8 +701,12 @@ class TelegramAdapter(Adapter):
             return Undeliverable("no earlier message to edit in this chat", skipped=True)
         except TelegramError as exc:
             result = self._failure(exc, attempts=item.attempts)
-            if isinstance(result, Undeliverable) and is_private_ref(item.chat_ref) and _unreachable(exc):
-                self._private_chat_closed(item)
+            if isinstance(result, Undeliverable):
+                if is_private_ref(item.chat_ref):
+                    if _unreachable(exc):
+                        self._private_chat_closed(item)
+                elif _removed_from_group(exc):
+                    self._group_closed(item.chat_ref, exc)
             return result
         return Sent(str(message_id) if message_id is not None else None)
 
@@ -841,6 +878,28 @@ class TelegramAdapter(Adapter):
             for group in groups:
                 outbox.enqueue(db, chat_ref=group, reply=pointer, now=now, member_id=member.id, community_id=community_id)
 
+    def _group_closed(self, chat_ref: str, error: TelegramError) -> None:
+        """Telegram refused a message to a group because the bot is no longer in it: the
+        ``my_chat_member`` update was missed (the bot was down, or ran a version that did not ask
+        for it). The shared handlers do what that update would have done, once."""
+        try:
+            channels.refused(self.core, chat_ref, f"Telegram: {error}")
+        except Exception:  # noqa: BLE001 - the delivery's own outcome must still be recorded
+            log.exception("could not record that the bot was removed from %s", chat_ref)
+
+    async def in_group(self, chat_ref: str) -> bool:
+        """Whether the bot is a member of the group now (Telegram refuses to say, with 403, when it
+        was kicked; a deleted group is not found)."""
+        try:
+            member = await self.bot.get_chat_member(id_of(chat_ref), self.bot.id)
+        except Forbidden:
+            return False
+        except BadRequest as exc:
+            if "chat not found" in str(exc).lower():
+                return False
+            raise
+        return is_member(member)
+
     # --- organisers and media -----------------------------------------------------------------
 
     def cached_admin(self, chat_ref: str, member_ref: str) -> bool | None:
@@ -889,6 +948,13 @@ def _pressed_label(query: CallbackQuery) -> str:
             if button.callback_data == query.data:
                 return f"✓ {button.text}"
     return ""
+
+
+def _removed_from_group(error: TelegramError) -> bool:
+    """The bot is not in the group (any more): kicked, removed, or the group deleted. Not a
+    group that only forbids the bot to post (that is a 400, and the bot is still in it)."""
+    problem = str(error).lower()
+    return isinstance(error, Forbidden) and any(words in problem for words in ("kicked", "not a member", "chat was deleted"))
 
 
 def _unreachable(error: TelegramError) -> bool:

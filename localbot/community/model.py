@@ -54,6 +54,8 @@ class Channel:
     kind: ChannelKind
     chat_ref: str | None
     title: str | None
+    #: False once the bot was removed from the group chat: it gets none of the community's messages.
+    active: bool = True
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Channel:
@@ -64,6 +66,7 @@ class Channel:
             kind=ChannelKind(row["kind"]),
             chat_ref=row["chat_ref"],
             title=row["title"],
+            active=bool(row["active"]),
         )
 
 

@@ -86,19 +86,52 @@ def update_community_settings(db: sqlite_utils.Database, community_id: int, **va
 # --- channels ----------------------------------------------------------------------------------
 
 
-def community_for_chat(db: sqlite_utils.Database, chat_ref: str) -> Community | None:
-    """The community behind a group chat, in one read (this runs on every group event)."""
+def community_for_chat(db: sqlite_utils.Database, chat_ref: str, *, active: bool = True) -> Community | None:
+    """The community behind a group chat, in one read (this runs on every group event).
+
+    ``active=False`` finds it behind a group chat the bot was removed from instead.
+    """
     row = one(
         db,
         """SELECT c.* FROM channels ch JOIN communities c ON c.id = ch.community_id
-           WHERE ch.chat_ref = ? AND ch.active = 1""",
-        [chat_ref],
+           WHERE ch.chat_ref = ? AND ch.active = ?""",
+        [chat_ref, int(active)],
     )
     return Community.from_row(row) if row else None
 
 
-def channel_for_chat(db: sqlite_utils.Database, chat_ref: str) -> Channel | None:
-    row = one(db, "SELECT * FROM channels WHERE chat_ref = ? AND active = 1", [chat_ref])
+def channel_for_chat(db: sqlite_utils.Database, chat_ref: str, *, active: bool | None = True) -> Channel | None:
+    """The channel of a chat: an active one, an inactive one (``active=False``), or either (``None``)."""
+    if active is None:
+        row = one(db, "SELECT * FROM channels WHERE chat_ref = ?", [chat_ref])
+    else:
+        row = one(db, "SELECT * FROM channels WHERE chat_ref = ? AND active = ?", [chat_ref, int(active)])
+    return Channel.from_row(row) if row else None
+
+
+def deactivate_channel(db: sqlite_utils.Database, chat_ref: str) -> Channel | None:
+    """The bot is no longer in this group chat: its channel stops receiving the community's messages.
+
+    Returns the channel if this changed it, None if the chat is no channel or was inactive already
+    (so whoever calls it twice for one removal acts once). The community, its members and
+    everything they stored stay as they are.
+    """
+    row = one(
+        db, "UPDATE channels SET active = 0 WHERE chat_ref = ? AND kind = 'group' AND active = 1 RETURNING *", [chat_ref]
+    )
+    return Channel.from_row(row) if row else None
+
+
+def reactivate_channel(db: sqlite_utils.Database, chat_ref: str, *, title: str | None = None) -> Channel | None:
+    """The bot is back in a group chat it was removed from: the same community's channel again.
+
+    Returns the channel if this changed it, None if the chat is no channel or was active already.
+    """
+    row = one(
+        db,
+        "UPDATE channels SET active = 1, title = COALESCE(?, title) WHERE chat_ref = ? AND kind = 'group' AND active = 0 RETURNING *",
+        [title, chat_ref],
+    )
     return Channel.from_row(row) if row else None
 
 
@@ -143,8 +176,12 @@ def roster_channel(db: sqlite_utils.Database, community_id: int, messenger: str,
 def link_group_chat(
     db: sqlite_utils.Database, *, chat_ref: str, title: str | None, language: str, timezone: str, now: datetime
 ) -> tuple[Community, Channel]:
-    """The community behind a group chat, creating both on the bot's first use in that group."""
-    channel = channel_for_chat(db, chat_ref)
+    """The community behind a group chat, creating both on the bot's first use in that group.
+
+    A group the bot was removed from keeps its community (and its channel stays inactive: only
+    the bot's return makes it active again, see :func:`reactivate_channel`).
+    """
+    channel = channel_for_chat(db, chat_ref, active=None)
     if channel is None:
         created = create_community(db, name=title or chat_ref, language=language, timezone=timezone, now=now)
         channel = add_channel(

@@ -13,6 +13,7 @@ FEATURES = (
     "localbot.handlers.community",
     "localbot.handlers.polls",
     "localbot.handlers.membership",
+    "localbot.handlers.channels",
     "localbot.handlers.reports",
     "localbot.handlers.surveys",
     "localbot.handlers.maps",

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import sqlite_utils
 
 from localbot.events import (
+    BotAdded,
+    BotRemoved,
     ChoicePicked,
     Command,
     Event,
@@ -33,7 +35,7 @@ from localbot.i18n import N_, Translator
 from localbot.replies import Reply
 
 if TYPE_CHECKING:
-    from localbot.handlers.context import Context, JobContext
+    from localbot.handlers.context import Context, Effects, JobContext
     from localbot.handlers.conversation import Flow
     from localbot.scheduler import Job
 
@@ -114,6 +116,10 @@ class Router:
     location_handlers: list[Callable[[Context, LocationShared], HandlerResult]] = field(default_factory=list)
     photo_handlers: list[Callable[[Context, PhotoShared], HandlerResult]] = field(default_factory=list)
     join_handlers: list[Callable[[Context, Event], HandlerResult]] = field(default_factory=list)
+    #: The bot's own comings and goings in group chats. They are nothing a member did, so these
+    #: handlers get :class:`Effects` (no member, no community of the event) rather than a Context.
+    bot_added_handlers: list[Callable[[Effects, BotAdded], HandlerResult]] = field(default_factory=list)
+    bot_removed_handlers: list[Callable[[Effects, BotRemoved], HandlerResult]] = field(default_factory=list)
     #: Renderers of live messages (see :class:`localbot.replies.LiveEdit`), by view name.
     views: dict[str, Callable[[sqlite_utils.Database, str, Translator], Reply | None]] = field(default_factory=dict)
 
@@ -214,6 +220,14 @@ class Router:
 
     def on_join(self, fn: Any) -> Any:
         self.join_handlers.append(fn)
+        return fn
+
+    def on_bot_added(self, fn: Any) -> Any:
+        self.bot_added_handlers.append(fn)
+        return fn
+
+    def on_bot_removed(self, fn: Any) -> Any:
+        self.bot_removed_handlers.append(fn)
         return fn
 
 

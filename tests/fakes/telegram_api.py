@@ -4,7 +4,8 @@ It speaks the Bot API's wire format (form or multipart requests, ``{"ok": …, "
 answers, the same error codes and descriptions), keeps what a real server would keep (messages per
 chat, so edits can succeed, be "not modified" or find nothing; pending updates with getUpdates'
 offset and ``allowed_updates``; the webhook; command menus; chat members; files), records every
-call, and can be told to fail: a 429 with ``retry_after``, a blocked user, a migrated group. With
+call, and can be told to fail: a 429 with ``retry_after``, a blocked user, a migrated group, a group
+the bot was removed from (403 to everything addressed to it, as Telegram answers). With
 :class:`FloodLimits` it also enforces Telegram's flood limits and answers what exceeds them with 429.
 
 :class:`Updates` writes updates the way Telegram does, for both getUpdates and webhook delivery.
@@ -35,6 +36,8 @@ from tests.fakes.limits import Bucket, Window
 TOKEN = "123456:TEST-token_for-the-fake"
 BOT_ID = 123456
 BOT_USERNAME = "localbot_test_bot"
+#: The bot as a User object (in ``my_chat_member`` updates and getChatMember answers about itself).
+BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "Localbot", "username": BOT_USERNAME}
 #: Update kinds Telegram sends when ``allowed_updates`` is not given (chat_member must be asked for).
 DEFAULT_ALLOWED = {"message", "edited_message", "channel_post", "edited_channel_post", "callback_query", "my_chat_member"}
 _STRUCTURED = {"reply_markup", "allowed_updates", "commands", "scope", "link_preview_options", "reply_parameters"}
@@ -224,6 +227,21 @@ class Updates:
         }
         return self._wrap(chat_member=change)
 
+    def my_chat_member(
+        self, chat: dict[str, Any], old: str, new: str, *, by: Person, bot: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The bot's own status in ``chat`` changed (Telegram sends this without being asked):
+        ``member``/``administrator`` → ``kicked``/``left`` when it is removed, back when it is added."""
+        subject = bot or BOT_USER
+        change = {
+            "chat": chat,
+            "from": by.json(),
+            "date": int(time.time()),
+            "old_chat_member": member_json(subject, old),
+            "new_chat_member": member_json(subject, new),
+        }
+        return self._wrap(my_chat_member=change)
+
 
 class LocalServer:
     """An ASGI app served by uvicorn on a free port of 127.0.0.1, in the test's own event loop."""
@@ -271,6 +289,8 @@ class FakeBotAPI:
         self.statuses: dict[tuple[int, int], str] = {}
         self.files: dict[str, bytes] = {}
         self.blocked: set[int] = set()
+        #: Groups the bot is no longer in, with Telegram's 403 description for anything sent there.
+        self.removed: dict[int, str] = {}
         self.migrated: dict[int, int] = {}
         self.chats: dict[int, dict[str, Any]] = {}
         self.open_queries: set[str] = set()
@@ -327,6 +347,18 @@ class FakeBotAPI:
 
     def set_status(self, chat_id: int, user_id: int, status: str) -> None:
         self.statuses[(chat_id, user_id)] = status
+
+    def remove_bot(self, chat_id: int, how: str = "kicked") -> None:
+        """The bot is kicked from the group (``kicked``), or the group is deleted (``deleted``):
+        from now on Telegram answers everything addressed to it with 403 Forbidden."""
+        kind = (self.chats.get(chat_id) or {}).get("type", "supergroup")
+        where = "supergroup chat" if kind == "supergroup" else "group chat"
+        self.removed[chat_id] = "Forbidden: the group chat was deleted" if how == "deleted" else f"Forbidden: bot was kicked from the {where}"
+        self.statuses[(chat_id, BOT_ID)] = "kicked"
+
+    def add_bot(self, chat_id: int, status: str = "member") -> None:
+        self.removed.pop(chat_id, None)
+        self.statuses[(chat_id, BOT_ID)] = status
 
     def message(self, chat_id: int, message_id: int) -> dict[str, Any]:
         return self.messages[(chat_id, message_id)]
@@ -447,8 +479,11 @@ class FakeBotAPI:
 
     async def api_getChatMember(self, p: dict[str, Any]) -> Any:
         chat_id, user_id = p["chat_id"], p["user_id"]
+        if chat_id in self.removed:
+            raise ApiError(403, self.removed[chat_id])
         status = self.statuses.get((chat_id, user_id), "member")
-        return member_json({"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}, status)
+        user = BOT_USER if user_id == BOT_ID else {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"}
+        return member_json(user, status)
 
     async def api_getFile(self, p: dict[str, Any]) -> Any:
         file_id = p["file_id"]
@@ -473,6 +508,8 @@ class FakeBotAPI:
             raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat", {"migrate_to_chat_id": self.migrated[chat_id]})
         if chat_id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self.removed:
+            raise ApiError(403, self.removed[chat_id])
         return chat_id
 
     def _store(self, chat_id: int, p: dict[str, Any], **content: Any) -> dict[str, Any]:
