@@ -252,7 +252,7 @@ def question_reply(
     text = "\n".join(lines)
     if buttons_shown:
         columns = 2 if question.kind in (Kind.WEEKDAY, Kind.SCALE) else 1
-        return Choices(text=text, options=tuple(buttons_shown), columns=columns)
+        return Choices(text=text, options=tuple(buttons_shown), columns=columns, several=question.picks_several and not buttons)
     return Text(text=text)
 
 
