@@ -232,14 +232,23 @@ def _since(value: str | None) -> datetime | None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
 @click.option("--community", help="Only this community (by name).")
 @click.option("--since", help="Only rows from this date on (ISO 8601).")
+@click.option(
+    "--photos",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="FOLDER",
+    help="Copy the photos the rows link to into this folder and link the copies (surveys).",
+)
 @click.pass_context
-def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community: str | None, since: str | None) -> None:
+def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community: str | None, since: str | None, photos: Path | None) -> None:
     """Export KIND (polls, surveys, points, tastings, members) in long format for spreadsheets, R or map tools.
 
     Rows are streamed, so memory stays flat however large the export; on a terminal a progress bar
-    runs on standard error.
+    runs on standard error. Survey photos are linked as file: URIs on this computer; with --photos
+    DIR they are copied into DIR and linked relative to the output file (or the current folder),
+    so the file and the folder can be sent together.
     """
     from localbot.community import store as community_store
+    from localbot.export.files import Files
     from localbot.export.kinds import KINDS, write_export
     from localbot.export.writers import BINARY, TooManyRows
 
@@ -249,10 +258,18 @@ def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community:
     fmt = fmt.lower()
     if fmt not in spec.formats:
         raise click.BadParameter(f"{kind} can be exported as {', '.join(spec.formats)}", param_hint="--format")
+    if photos is not None and not spec.files:
+        raise click.BadParameter(f"{kind} has no photos; only surveys do", param_hint="--photos")
     if fmt in BINARY and out is None and sys.stdout.isatty():
         raise click.BadParameter(f"{fmt} is a binary format: write it to a file with --out", param_hint="--format")
     starting = _since(since)
-    database = _existing_database(ctx, _settings(ctx))
+    settings = _settings(ctx)
+    database = _existing_database(ctx, settings)
+    files = Files(
+        Path(settings.database).resolve().parent,
+        copy_to=photos,
+        link_from=(out.resolve().parent if out is not None else Path.cwd()) if photos is not None else None,
+    )
     # Sorting a million rows must spill to a temporary file, not grow in memory as the bot's
     # connection (temp_store=MEMORY) would let it.
     database.execute("PRAGMA temp_store = FILE")
@@ -268,11 +285,15 @@ def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community:
         try:
             with _progress(spec.count(database, community_id=community_id, since=starting) if spec.count else None, kind) as step:
                 if out is None or tmp is None:
-                    count = write_export(database, spec, fmt, sys.stdout.buffer, community_id=community_id, since=starting, on_row=step)
+                    count = write_export(
+                        database, spec, fmt, sys.stdout.buffer, community_id=community_id, since=starting, on_row=step, files=files
+                    )
                     sys.stdout.flush()
                 else:
                     with tmp.open("wb") as handle:
-                        count = write_export(database, spec, fmt, handle, community_id=community_id, since=starting, on_row=step)
+                        count = write_export(
+                            database, spec, fmt, handle, community_id=community_id, since=starting, on_row=step, files=files
+                        )
                     tmp.replace(out)
         except TooManyRows as full:
             if tmp is not None:
@@ -287,6 +308,10 @@ def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community:
         database.close()
     if out is not None:
         click.echo(f"Wrote {count} row(s) to {out}.", err=True)
+    if photos is not None:
+        click.echo(f"Copied {files.copied} photo(s) to {photos}.", err=True)
+    for path in files.missing:
+        click.echo(f"localbot: the photo {path} is missing; its link leads nowhere.", err=True)
 
 
 @contextlib.contextmanager

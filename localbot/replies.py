@@ -48,6 +48,9 @@ class Choices:
     key: str | None = None
     #: Buttons per row where the messenger lays buttons out in a grid.
     columns: int = 1
+    #: The answer may be several options ("1, 3"), as the text says: where choices are numbered,
+    #: the messenger does not add its own "reply with a number" line.
+    several: bool = False
     #: Where the messenger only lets the bot send an approved template (WhatsApp outside the
     #: 24-hour window), a one-line invitation to send instead of the question, and the payload its
     #: reply button carries; whatever the member answers, the flow asks its question again.

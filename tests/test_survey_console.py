@@ -8,10 +8,16 @@ hour and misses some; Dorota never answers a prompt but reports "I just had one"
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+
+from openpyxl import load_workbook
 
 from tests.survey_helpers import EXAMPLES
 from tests.test_console import localbot
@@ -89,5 +95,26 @@ def test_a_one_off_survey_with_a_shelf_photo_in_the_console(tmp_path: Path) -> N
     assert "Coffee habits: answered, thank you!" in done.stdout
     rows = json.loads(localbot("export", "surveys", "--format", "json", cwd=tmp_path).stdout)
     [shelf] = [r for r in rows if r["question"] == "shelf"]
-    assert shelf["answer"] == shelf["value"] == "localbot.db.media/surveys/run-1/entry-1-shelf.jpg"  # a link next to the database
-    assert (tmp_path / shelf["value"]).read_bytes() == photo.read_bytes()
+    # Kept next to the database; the export links it where it lies, openable from anywhere on this computer.
+    kept = tmp_path / "localbot.db.media" / "surveys" / "run-1" / "entry-1-shelf.jpg"
+    assert shelf["answer"] == shelf["value"] == kept.resolve().as_uri()
+    assert Path(url2pathname(urlparse(shelf["value"]).path)).read_bytes() == photo.read_bytes()
+
+    # --photos copies them next to the export and links the copies relatively, so the folder travels.
+    (tmp_path / "for-brand").mkdir()
+    done = localbot("export", "surveys", "--format", "xlsx", "--out", "for-brand/habits.xlsx", "--photos", "for-brand/photos", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Copied 1 photo(s) to for-brand/photos." in done.stderr
+    sheet = load_workbook(tmp_path / "for-brand" / "habits.xlsx").active
+    header = [c.value for c in sheet[1]]
+    [cell] = [row[header.index("value")] for row in sheet.iter_rows(min_row=2) if row[header.index("question")].value == "shelf"]
+    assert cell.value == cell.hyperlink.target == "photos/entry-1-shelf.jpg"
+    assert (tmp_path / "for-brand" / cell.hyperlink.target).read_bytes() == photo.read_bytes()
+    shutil.move(tmp_path / "for-brand", tmp_path / "elsewhere")  # zipped and opened on another computer
+    assert (tmp_path / "elsewhere" / cell.hyperlink.target).read_bytes() == photo.read_bytes()
+
+    listed = localbot("export", "surveys", "--photos", "copies", cwd=tmp_path)  # to standard output: relative to this folder
+    [line] = [r for r in csv.DictReader(io.StringIO(listed.stdout)) if r["question"] == "shelf"]
+    assert line["value"] == "copies/entry-1-shelf.jpg" and (tmp_path / line["value"]).is_file()
+    refused = localbot("export", "polls", "--photos", "copies", cwd=tmp_path)
+    assert refused.returncode == 2 and "polls has no photos; only surveys do" in refused.stderr

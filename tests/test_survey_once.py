@@ -370,3 +370,66 @@ def test_the_ask_budget_counts_a_rolling_week(db, clock: ManualClock) -> None:  
     check = asks.check(db, community, ids, now)
     assert check.over == (ids[0],) and check.fits_at == now - timedelta(days=6) + asks.WINDOW
     assert asks.check(db, community, ids, now, asks=3).fits_at is None  # more than the budget never fits
+
+
+SHELF_FIRST = """
+[survey]
+mode = "once"
+languages = ["en", "pl", "id"]
+title = { en = "Shelves", pl = "Półki", id = "Rak" }
+
+[[questions]]
+id = "often"
+kind = "single"
+text = { en = "How often?", pl = "Jak często?", id = "Seberapa sering?" }
+options = [
+  { value = "daily", label = { en = "Daily", pl = "Codziennie", id = "Setiap hari" } },
+  { value = "rarely", label = { en = "Rarely", pl = "Rzadko", id = "Jarang" } },
+]
+
+[[questions]]
+id = "shelf"
+kind = "photo"
+text = { en = "Send a photo of the shelf.", pl = "Wyślij zdjęcie półki.", id = "Kirim foto raknya." }
+"""
+
+EARLIER_NUMBER = {
+    "en": "That number picks from an earlier question's list. Here is the current one:",
+    "pl": "Ten numer wybiera z listy wcześniejszego pytania. Oto bieżące pytanie:",
+    "id": "Nomor itu memilih dari daftar pertanyaan sebelumnya. Ini pertanyaan yang sekarang:",
+}
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "id"])
+async def test_a_number_for_an_earlier_list_is_answered_in_numbers_not_buttons(tmp_path: Path, studies: Path, language: str) -> None:  # noqa: F811
+    (studies / "shelves.toml").write_text(SHELF_FIRST, encoding="utf-8")
+    settings = Settings(database=tmp_path / "n.db", language=language, timezone="Europe/Warsaw")
+    db = open_database(settings.database)
+    clock = ManualClock()
+    bot = Harness(Core(settings, db, clock=clock), clock, RecordingAdapter(), languages={"anna": language, "bartek": language})
+    await bot.make_organiser("anna")
+    await bot.send("/survey start shelves")
+    await bot.send("1", "bartek")
+    me = bot.private("bartek")
+    await bot.send("1", "bartek", chat=me)
+    # The photo question shows no list, so "2" still picks from the first question's numbers.
+    reply = texts(await bot.send("2", "bartek", chat=me))
+    assert EARLIER_NUMBER[language] in reply, reply
+    assert "button" not in reply.lower() and "przycisk" not in reply.lower() and "tombol" not in reply.lower()
+    assert stored(bot, "bartek") == {"often": "daily"}
+    db.close()
+
+
+@pytest.mark.parametrize(("language", "tap"), [("en", "Tap all that apply"), ("pl", "Zaznacz wszystko"), ("id", "Ketuk semua")])
+async def test_numbered_chats_are_never_told_to_tap(tmp_path: Path, studies: Path, language: str, tap: str) -> None:  # noqa: F811
+    settings = Settings(database=tmp_path / "t.db", language=language, timezone="Europe/Warsaw")
+    db = open_database(settings.database)
+    clock = ManualClock()
+    bot = Harness(Core(settings, db, clock=clock), clock, RecordingAdapter(), languages={"anna": language, "bartek": language})
+    await bot.make_organiser("anna")
+    shown = [texts(await bot.send("/survey start coffee-habits")), texts(await bot.send("1", "bartek"))]
+    for answer in ALL_RIGHT:
+        shown.append(texts(await bot.send(answer, "bartek", chat=bot.private("bartek"))))
+    everything = "\n".join(shown)
+    assert tap not in everything and "tap" not in everything.lower().split()
+    db.close()

@@ -597,16 +597,18 @@ class WhatsAppAdapter(Adapter):
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def numbered(text: str, options: tuple[Option, ...], t: Translator) -> str:
-    """Choices as WhatsApp shows them: the text, numbered options, and how to answer."""
+def numbered(text: str, options: tuple[Option, ...], t: Translator, *, several: bool = False) -> str:
+    """Choices as WhatsApp shows them: the text, numbered options, and how to answer (unless the
+    answer may be several numbers, which the text then explains)."""
     lines = [text, "", *(f"{number}) {option.label}" for number, option in enumerate(options, start=1))]
-    lines.append(t.n_("Reply with the number {n}.", "Reply with a number from 1 to {n}.", len(options)))
+    if not several:
+        lines.append(t.n_("Reply with the number {n}.", "Reply with a number from 1 to {n}.", len(options)))
     return "\n".join(lines)
 
 
 def plain_text(reply: Reply, t: Translator) -> str:
     if isinstance(reply, (Choices, Edit)) and reply.options:
-        return numbered(reply.text, reply.options, t)
+        return numbered(reply.text, reply.options, t, several=isinstance(reply, Choices) and reply.several)
     if isinstance(reply, Ack):
         return f"✓ {reply.text}"
     return text_of(reply)

@@ -4,6 +4,9 @@
 so a feature adds one :class:`ExportKind` to :data:`KINDS` and gets both, in every format it lists.
 Rows are streamed (``rows`` yields dicts); ``count``, when given, lets a terminal show a progress bar.
 A kind's ``rows`` must keep anonymous data anonymous: the export is the organiser's copy of the data.
+A kind whose rows name files (survey photos) says so with ``files``; its ``rows`` then also take
+``files=`` (:class:`~localbot.export.files.Files`), which turns each stored path into a link the
+organiser can open, and copies the files next to the export when asked.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any, BinaryIO
 import sqlite_utils
 
 from localbot.community import export as member_export
+from localbot.export.files import Files, database_folder
 from localbot.export.writers import BINARY, WRITERS, XLSX_MAX_ROWS, TooManyRows
 from localbot.i18n import N_
 from localbot.maps import store as point_store
@@ -39,6 +43,8 @@ class ExportKind:
     count: Callable[..., int] | None = None
     #: What it holds, for the chat (marked with ``N_``, translated when shown).
     label: str = ""
+    #: Its rows name files (photos): ``rows`` takes ``files=`` and links them through it.
+    files: bool = False
 
 
 KINDS: dict[str, ExportKind] = {
@@ -46,7 +52,8 @@ KINDS: dict[str, ExportKind] = {
         "polls", poll_store.EXPORT_COLUMNS, poll_store.export_rows, count=poll_store.export_count, label=N_("Poll votes")
     ),
     "surveys": ExportKind(
-        "surveys", survey_store.EXPORT_COLUMNS, survey_store.export_rows, count=survey_store.export_count, label=N_("Survey answers")
+        "surveys", survey_store.EXPORT_COLUMNS, survey_store.export_rows, count=survey_store.export_count, label=N_("Survey answers"),
+        files=True,
     ),
     "points": ExportKind(
         "points", point_store.EXPORT_COLUMNS, point_store.export_rows, formats=(*TABLE_FORMATS, "geojson"), label=N_("Pickup points")
@@ -70,18 +77,25 @@ def write_export(
     since: datetime | None = None,
     on_row: Callable[[], None] | None = None,
     xlsx_max_rows: int = XLSX_MAX_ROWS,
+    files: Files | None = None,
 ) -> int:
     """Stream ``kind`` as ``fmt`` into the binary stream ``out`` (text formats as UTF-8); returns
     the number of rows written. The caller owns ``out``.
 
     An XLSX export longer than a worksheet holds raises :class:`TooManyRows` with nothing written:
     at once when the kind can count its rows, else when the rows run over.
+
+    Files the rows name are linked through ``files`` (by default: absolute ``file:`` URIs next to
+    the database ``db`` is connected to).
     """
     if fmt not in kind.formats or fmt not in WRITERS:
         raise ValueError(f"{kind.name} cannot be exported as {fmt}")
     if fmt == "xlsx" and kind.count is not None and kind.count(db, community_id=community_id, since=since) >= xlsx_max_rows:
         raise TooManyRows(xlsx_max_rows - 1)
-    rows = kind.rows(db, community_id=community_id, since=since)
+    if kind.files:
+        rows = kind.rows(db, community_id=community_id, since=since, files=files or Files(database_folder(db)))
+    else:
+        rows = kind.rows(db, community_id=community_id, since=since)
     if fmt == "xlsx":
         return WRITERS[fmt](rows, kind.columns, out, on_row=on_row, max_rows=xlsx_max_rows)
     if fmt in BINARY:

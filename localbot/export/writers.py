@@ -19,7 +19,10 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, BinaryIO, TextIO
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from localbot.export.files import Link
 
 #: What starts a formula once blanks and invisible characters are skipped (full-width forms too,
 #: which East Asian versions of Excel take for the ASCII ones).
@@ -117,6 +120,18 @@ def _xlsx_value(value: Any) -> Any:
     return str(value)
 
 
+def _xlsx_cell(worksheet: Any, value: Any) -> Any:
+    """A :class:`Link` becomes a hyperlink cell (when its text needs no cleaning); anything else
+    a plain value."""
+    shown = _xlsx_value(value)
+    if isinstance(value, Link) and shown == str(value):
+        cell = WriteOnlyCell(worksheet, value=shown)
+        cell.hyperlink = value.target
+        cell.style = "Hyperlink"
+        return cell
+    return shown
+
+
 def write_xlsx(
     rows: Iterable[dict[str, Any]],
     columns: Sequence[str],
@@ -126,7 +141,8 @@ def write_xlsx(
     sheet: str = "export",
     max_rows: int = XLSX_MAX_ROWS,
 ) -> int:
-    """One worksheet: a header row, then a row per item; numbers and true/false stay typed.
+    """One worksheet: a header row, then a row per item; numbers and true/false stay typed, and
+    :class:`~localbot.export.files.Link` values are hyperlinks.
 
     More rows than a worksheet holds (``max_rows``, the header included) raise :class:`TooManyRows`
     before anything reaches ``out``: a sheet Excel cuts short, or data spread over sheets that R
@@ -141,7 +157,7 @@ def write_xlsx(
         if count + 1 >= max_rows:
             _discard(worksheet)
             raise TooManyRows(max_rows - 1)
-        worksheet.append([_xlsx_value(row.get(c)) for c in columns])
+        worksheet.append([_xlsx_cell(worksheet, row.get(c)) for c in columns])
         count += 1
         if on_row:
             on_row()

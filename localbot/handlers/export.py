@@ -6,6 +6,8 @@ community's data. It goes to the organiser's private chat: in a group the group 
 confirmation, and a Telegram organiser who has never opened a chat with the bot gets a deep link
 that builds the file there. Chat files are capped well below what messengers accept (WhatsApp takes
 16 MB of media); anything larger is for ``localbot export`` on the computer that runs the bot.
+Survey photos stay on that computer: the file links them there, and its caption says how to get
+them next to the file (``localbot export surveys --photos DIR``).
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+from pathlib import Path
 
 from localbot.community import store as community_store
 from localbot.community.model import Community
 from localbot.events import ChoicePicked, Command
+from localbot.export.files import Files
 from localbot.export.kinds import KINDS, ExportKind, write_export
 from localbot.export.writers import MIME_TYPES, TooManyRows
 from localbot.handlers.context import Context, HandlerError
@@ -52,10 +56,12 @@ def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", ascii_name).strip("-").lower()[:40] or "community"
 
 
-def build(ctx: Context, community: Community, kind: ExportKind, fmt: str) -> tuple[bytes, int]:
+def build(ctx: Context, community: Community, kind: ExportKind, fmt: str) -> tuple[bytes, int, int]:
+    """The file's bytes, its rows, and how many photos it links (on the computer that runs the bot)."""
     buffer = CappedBuffer(MAX_CHAT_BYTES)
+    files = Files(Path(ctx.settings.database).resolve().parent)
     try:
-        count = write_export(ctx.db, kind, fmt, buffer, community_id=community.id)
+        count = write_export(ctx.db, kind, fmt, buffer, community_id=community.id, files=files)
     except TooLarge:
         raise HandlerError(
             ctx.t._(
@@ -73,10 +79,12 @@ def build(ctx: Context, community: Community, kind: ExportKind, fmt: str) -> tup
                 kind=kind.name,
             )
         ) from None
-    return buffer.getvalue(), count
+    return buffer.getvalue(), count, files.linked
 
 
-def document(t: Translator, community: Community, kind: ExportKind, fmt: str, data: bytes, count: int, stamp: str) -> Document:
+def document(
+    t: Translator, community: Community, kind: ExportKind, fmt: str, data: bytes, count: int, stamp: str, photos: int = 0
+) -> Document:
     caption = t.n_(
         "{what} of {community}: {n} row.",
         "{what} of {community}: {n} rows.",
@@ -84,6 +92,17 @@ def document(t: Translator, community: Community, kind: ExportKind, fmt: str, da
         what=t._(kind.label),
         community=community.name,
     )
+    if photos:
+        caption += "\n" + t.n_(
+            "{n} photo stays on the computer that runs the bot; the file links to it there. To have the photos next to the file, "
+            "run there: localbot export {kind} --format {format} --community “{community}” --out FILE --photos FOLDER",
+            "{n} photos stay on the computer that runs the bot; the file links to them there. To have the photos next to the file, "
+            "run there: localbot export {kind} --format {format} --community “{community}” --out FILE --photos FOLDER",
+            photos,
+            kind=kind.name,
+            format=fmt,
+            community=community.name,
+        )
     return Document(
         data=data,
         filename=f"{slug(community.name)}-{kind.name}-{stamp}.{fmt}",
@@ -103,11 +122,11 @@ def deliver(ctx: Context, community: Community, kind: ExportKind, fmt: str) -> l
                 label=t._("Get the file privately"),
             )
         ]
-    data, count = build(ctx, community, kind, fmt)
+    data, count, photos = build(ctx, community, kind, fmt)
     stamp = ctx.now.astimezone(community.tz).strftime("%Y-%m-%d")
     if not ctx.in_group:
-        return [document(t, community, kind, fmt, data, count, stamp)]
-    ctx.send_to_member(ctx.member, lambda mt: document(mt, community, kind, fmt, data, count, stamp), community=community)
+        return [document(t, community, kind, fmt, data, count, stamp, photos)]
+    ctx.send_to_member(ctx.member, lambda mt: document(mt, community, kind, fmt, data, count, stamp, photos), community=community)
     return [Text(text=t._("{name}, I've sent you the file privately.", name=ctx.member.display_name))]
 
 

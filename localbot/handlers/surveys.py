@@ -252,7 +252,7 @@ def question_reply(
     text = "\n".join(lines)
     if buttons_shown:
         columns = 2 if question.kind in (Kind.WEEKDAY, Kind.SCALE) else 1
-        return Choices(text=text, options=tuple(buttons_shown), columns=columns)
+        return Choices(text=text, options=tuple(buttons_shown), columns=columns, several=question.picks_several and not buttons)
     return Text(text=text)
 
 
@@ -310,7 +310,10 @@ def _take(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
     if choice is not None:
         position, _, choice = choice.partition(".")
         if position != str(study.questions.index(question)):
-            return Retry(t._("That button belongs to an earlier question. Here is the current one:"))
+            if ctx.buttons:
+                return Retry(t._("That button belongs to an earlier question. Here is the current one:"))
+            # Where choices are numbered, a bare number still picks from the last list shown.
+            return Retry(t._("That number picks from an earlier question's list. Here is the current one:"))
     notes: list[Reply] = []
     if entry.kind == "prompt" and entry.started_at is None and entry.expires_at is not None and entry.expired(ctx.now):
         notes.append(

@@ -15,6 +15,7 @@ from typing import Any
 import sqlite_utils
 
 from localbot.clock import from_iso, iso, to_second
+from localbot.export.files import Files
 from localbot.storage.db import export_filter, one, rows, stream
 from localbot.surveys import answers as answer_text
 from localbot.surveys.definition import parse
@@ -483,10 +484,11 @@ EXPORT_COLUMNS = (
 
 
 def export_rows(
-    db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None
+    db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None, files: Files | None = None
 ) -> Iterator[dict[str, Any]]:
     """One row per answer in long format, streamed. ``answer`` is readable (in the study's first
-    language), ``value`` machine-readable (option codes, numbers, ``HH:MM``, a photo's file)."""
+    language), ``value`` machine-readable (option codes, numbers, ``HH:MM``, a photo's file).
+    A photo is linked through ``files`` in both (without it: the path as stored)."""
     where, params = export_filter("r.community_id", "a.answered_at", community_id, since)
     sql = f"""
         SELECT m.ref AS participant, r.id AS run_id, r.name AS survey, r.number AS run, r.source, c.name AS community,
@@ -501,7 +503,7 @@ def export_rows(
         WHERE {where}
         ORDER BY r.community_id, r.number, m.ref, e.id, a.id"""
     for row in stream(db, sql, params):
-        yield _export_row(row)
+        yield _export_row(row, files)
 
 
 def export_count(db: sqlite_utils.Database, *, community_id: int | None = None, since: datetime | None = None) -> int:
@@ -517,13 +519,16 @@ def export_count(db: sqlite_utils.Database, *, community_id: int | None = None, 
     return int(found["n"]) if found else 0
 
 
-def _export_row(row: dict[str, Any]) -> dict[str, Any]:
+def _export_row(row: dict[str, Any], files: Files | None = None) -> dict[str, Any]:
     study = study_from_source(row["source"], row["survey"])
     value = None if row["value"] is None else json.loads(row["value"])
     language = study.languages[0]
-    answer = ""
+    answer: Any = ""
     if study.has(row["question"]):
         answer = answer_text.describe(study.question(row["question"]), value, language)
+    shown = answer_text.raw(value)
+    if files is not None and isinstance(value, dict) and isinstance(value.get("file"), str):
+        answer = shown = files.link(value["file"])
     on_time = row["started_at"] is not None and (row["expires_at"] is None or row["started_at"] <= row["expires_at"])
     return {
         "participant": row["participant"],
@@ -533,7 +538,7 @@ def _export_row(row: dict[str, Any]) -> dict[str, Any]:
         "answered_at": to_second(row["answered_at"]),
         "question": row["question"],
         "answer": answer,
-        "value": answer_text.raw(value),
+        "value": shown,
         "on_time": on_time,
         "entry_kind": row["entry_kind"],
         "run": row["run"],
