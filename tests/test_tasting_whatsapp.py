@@ -7,8 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from localbot.replies import text_of
 from localbot.tastings import store
+from tests.fakes.twilio_api import Garble
 from tests.fakes.whatsapp_rig import ENGLISH, POLISH, PUBLIC, WhatsAppRig, whatsapp_rig
 from tests.tasting_helpers import add_points, write_tasting
 
@@ -182,3 +185,39 @@ async def test_without_a_template_the_organiser_hears_who_was_not_reached_in_the
         assert len(rig.api.to(ENGLISH)) == sent_before[ENGLISH]
         assert not [o for o in await rig.console.outbox() if "tasting_questions" in text_of(o.reply)]
         assert store.answers(rig.core.db, john.id) == {}
+
+
+@pytest.mark.parametrize("answered", ["after the retry", "before the retry"])
+async def test_an_invitation_whose_answer_was_lost_is_known_as_a_template_from_its_status_callback(tmp_path: Path, answered: str) -> None:
+    """Twilio takes the template but its answer is lost; the status callback (``&k=t``) brings the
+    MessageSid. The outbox must know that the member got the invitation, not the question, so that
+    their "1" brings the question instead of answering it."""
+    async with whatsapp_rig(tmp_path, templates={"tasting_questions": QUESTIONS_TEMPLATE}) as rig:
+        tasting, session = await signed_up(rig, tmp_path, (POLISH, "Kasia"))
+        [participant] = store.participants(rig.core.db, tasting.id)
+        rig.clock.set(session.starts_at)
+        await rig.core.run_until_idle()
+        await rig.replies(POLISH)
+        rig.api.script.append(Garble())  # Twilio sends the invitation; its answer never arrives intact
+        await check_in(rig, participant)
+        invitation = rig.api.to(POLISH)[-1]
+        assert invitation.content_sid == QUESTIONS_TEMPLATE and invitation.status_callback and "&k=t" in invitation.status_callback
+        [row] = [r for r in rig.outbox(POLISH) if r["purpose"] == "tasting_questions"]
+        assert row["state"] == "pending" and row["last_error"].startswith("outcome unknown since ")
+        await rig.status(invitation.status_callback, invitation.sid, "delivered")
+        await rig.replies(POLISH)
+
+        if answered == "before the retry":
+            await rig.say(POLISH, "1")
+            [question] = await rig.replies(POLISH)
+        rig.clock.advance(timedelta(seconds=2))
+        await rig.flush()
+        [row] = [r for r in rig.outbox(POLISH) if r["purpose"] == "tasting_questions"]
+        assert (row["state"], row["template"], row["platform_id"]) == ("sent", 1, invitation.sid)
+        assert [m.content_sid for m in rig.api.to(POLISH)].count(QUESTIONS_TEMPLATE) == 1  # not sent twice
+        if answered == "after the retry":
+            await rig.say(POLISH, "1")
+            [question] = await rig.replies(POLISH)
+
+        assert question.startswith("✅ Obecność potwierdzona. Witaj!") and f"kubeczek oznaczony kodem {first_code(rig, participant)}" in question
+        assert store.answers(rig.core.db, participant.id) == {}
