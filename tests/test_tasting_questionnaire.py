@@ -108,6 +108,44 @@ async def test_an_organiser_checks_people_in_and_only_they_are_asked(bot: Harnes
     assert said(await bot.send("/tasting", "bartek", chat=bot.private("bartek"))).endswith("You have answered everything. Thank you!")
 
 
+async def test_a_check_in_undone_and_done_again_sends_the_questions_again(bot: Harness, tmp_path: Path) -> None:
+    """An organiser taps a name by mistake, undoes it, and taps it again when the member is there:
+    the member, checked in again, gets the questions again and can answer them."""
+    tasting = await started(bot, tmp_path)
+    first, _second = sessions(bot, tasting)
+    (bartek,) = await book(bot, tasting, first, "bartek")
+    order = store.serving_order(store.products(bot.core.db, tasting.id), bartek)
+    bot.clock.set(first.starts_at)
+    await bot.pick(f"ts:ci:{bartek.id}", "anna", chat=bot.private("anna"))
+    [question] = [o.reply for o in await bot.outbox() if o.chat_ref == "console:bartek"]
+    assert ack(await bot.pick(f"ts:ci:{bartek.id}", "anna", chat=bot.private("anna"))) == "Check-in of P1 undone."
+    assert said(await say(bot, "bartek", "1")) == "Only people who are checked in at the session answer the questions."
+
+    bot.clock.advance(timedelta(minutes=5))
+    assert ack(await bot.pick(f"ts:ci:{bartek.id}", "anna", chat=bot.private("anna"))) == "P1 is checked in."
+    [again] = [o.reply for o in await bot.outbox() if o.chat_ref == "console:bartek"]
+    assert again == question
+    assert f"Sample {order[0].code}: how much do you like it overall?" in said(await say(bot, "bartek", "1"))
+    await say(bot, "bartek", "8")
+    assert answers_of(bot, bartek) == {(order[0].id, "liking"): "8"}
+
+
+async def test_a_home_use_check_in_undone_and_done_again_sends_the_kit_message_again(bot: Harness, tmp_path: Path) -> None:
+    tasting = await started(bot, tmp_path, mode="home_use")
+    first, _second = sessions(bot, tasting)
+    (bartek,) = await book(bot, tasting, first, "bartek")
+    bot.clock.set(first.starts_at)
+    await bot.pick(f"ts:ci:{bartek.id}", "anna", chat=bot.private("anna"))
+    [kit] = [o.reply for o in await bot.outbox() if o.chat_ref == "console:bartek"]
+    await bot.pick(f"ts:ci:{bartek.id}", "anna", chat=bot.private("anna"))
+    bot.clock.advance(timedelta(minutes=5))
+    await bot.pick(f"ts:ci:{bartek.id}", "anna", chat=bot.private("anna"))
+    assert [o.reply for o in await bot.outbox() if o.chat_ref == "console:bartek"] == [kit]
+    await bot.wait(timedelta(days=3))
+    [question] = [o.reply for o in await bot.outbox() if o.chat_ref == "console:bartek"]
+    assert question.text.startswith("🍽 It's tasting time!")
+
+
 async def test_a_member_checks_in_with_a_location_near_the_point(bot: Harness, tmp_path: Path) -> None:
     tasting = await started(bot, tmp_path)
     first, _second = sessions(bot, tasting)

@@ -595,13 +595,15 @@ def _after_checkin(ctx: Effects, tasting: store.Tasting, participant: store.Part
     if member is None:
         return
     checked = store.get_participant(ctx.db, participant.id)
-    assert checked is not None
+    assert checked is not None and checked.checked_in_at is not None
+    # A check-in undone and made again is a new check-in: the member hears of it again.
+    again = checked.checked_in_at.isoformat()
     if tasting.mode is Mode.HOME_USE:
         _book_tasting_time(ctx, tasting, checked)
         ctx.send_to_member(member, lambda t: Text(text=_kit_text(ctx, t, tasting, checked, community)), community=community,
-                           dedupe_key=f"tasting.kit:{participant.id}")
+                           dedupe_key=f"tasting.kit:{participant.id}:{again}")
         return
-    _send_questionnaire(ctx, tasting, checked, member, community, lead="checked_in")
+    _send_questionnaire(ctx, tasting, checked, member, community, lead="checked_in", again=again)
 
 
 def _kit_text(ctx: Effects, t: Translator, tasting: store.Tasting, participant: store.Participant, community: Community) -> str:
@@ -948,13 +950,15 @@ def _invitation(t: Translator, tasting: store.Tasting, lead: str) -> str:
     return "✅ " + t._("You're checked in at “{title}”. Reply to this message and I'll send you the questions.", title=title)
 
 
-def _send_questionnaire(ctx: Effects, tasting: store.Tasting, participant: store.Participant, member: Member, community: Community, *, lead: str) -> None:
+def _send_questionnaire(ctx: Effects, tasting: store.Tasting, participant: store.Participant, member: Member, community: Community, *,
+                        lead: str, again: str = "") -> None:
     """For a member who is not the one speaking (an organiser checked them in, the tasting time came).
 
     The question carries an invitation for messengers that allow only an approved template just
     now (purpose ``tasting_questions``); the conversation remembers the outbox row, so that the
     member's answer to an invitation (whatever they write) brings the question instead of
-    answering it, and the question's reply button (``ts:go``) resumes the questionnaire.
+    answering it, and the question's reply button (``ts:go``) resumes the questionnaire. ``again``
+    tells this sending from an earlier one of the same ``lead`` (a check-in undone and made again).
     """
     chat = ctx.private_chat_ref(member)
     t = ctx.translator_for(member, community)
@@ -971,7 +975,7 @@ def _send_questionnaire(ctx: Effects, tasting: store.Tasting, participant: store
         if isinstance(reply, Choices):
             reply = dataclasses.replace(reply, invitation=invitation, invitation_payload=go)
     [row] = ctx.send(chat, reply, member_id=member.id, community_id=community.id, purpose="tasting_questions",
-                     dedupe_key=f"tasting.q:{participant.id}:{lead}")
+                     dedupe_key=f"tasting.q:{participant.id}:{lead}" + (f":{again}" if again else ""))
     if opened is not None and row is not None:
         opened.data["via"] = {"row": row, "lead": lead}
         conv.save(ctx, opened)
