@@ -221,3 +221,77 @@ async def test_an_invitation_whose_answer_was_lost_is_known_as_a_template_from_i
 
         assert question.startswith("✅ Obecność potwierdzona. Witaj!") and f"kubeczek oznaczony kodem {first_code(rig, participant)}" in question
         assert store.answers(rig.core.db, participant.id) == {}
+
+
+# --- everything else a tasting sends one member, when their window has closed ----------------------
+
+
+async def test_home_use_the_kit_message_goes_as_the_reminder_template_when_the_window_has_closed(tmp_path: Path) -> None:
+    async with whatsapp_rig(tmp_path, templates={"reminder": REMINDER_TEMPLATE}) as rig:
+        tasting, session = await signed_up(rig, tmp_path, (POLISH, "Kasia"), mode="home_use")
+        [participant] = store.participants(rig.core.db, tasting.id)
+        rig.clock.set(session.starts_at)  # Wednesday: Kasia last wrote on Monday
+        await rig.core.run_until_idle()
+        await rig.replies(POLISH)
+        await check_in(rig, participant)
+        await rig.replies(POLISH)
+        kit = rig.api.to(POLISH)[-1]
+        assert kit.content_sid == REMINDER_TEMPLATE and kit.body is None
+        assert kit.content_variables["2"].startswith("✅ Masz swój zestaw. Pytania wyślę Ci: pt., 9 sty, 18:00.")
+        row = rig.outbox(POLISH)[-1]
+        assert (row["purpose"], row["state"], row["template"]) == ("reminder", "sent", 1)
+
+
+def unreached_notices(texts: list[str]) -> list[str]:
+    return [text for text in texts if "WhatsApp" in text]
+
+
+async def test_without_a_template_the_organisers_hear_by_name_who_missed_the_kit_message(tmp_path: Path) -> None:
+    async with whatsapp_rig(tmp_path) as rig:
+        tasting, session = await signed_up(rig, tmp_path, (POLISH, "Kasia"), mode="home_use")
+        [kasia] = store.participants(rig.core.db, tasting.id)
+        rig.clock.set(session.starts_at)
+        await rig.core.run_until_idle()
+        await rig.console.wait(timedelta(minutes=1))
+        await rig.console.outbox()
+        sent_before = len(rig.api.to(POLISH))
+        await check_in(rig, kasia)  # her kit message cannot go: her window closed on Tuesday
+        assert len(rig.api.to(POLISH)) == sent_before
+        row = rig.outbox(POLISH)[-1]
+        assert (row["purpose"], row["state"]) == ("reminder", "skipped")
+
+        await rig.console.wait(timedelta(minutes=1))
+        assert unreached_notices([text_of(o.reply) for o in await rig.console.outbox()]) == [
+            f"I could not send a reminder or notice about what they signed up for in {rig.console.community().name} on WhatsApp to: Kasia.\n"
+            "WhatsApp lets me write to someone only within 24 hours of their last message, unless an approved template is set up for "
+            "“reminder” messages (see the README). Please let them know yourself."
+        ]
+
+
+async def test_without_a_template_the_organisers_hear_by_name_who_missed_the_reminders_and_a_cancelled_session(tmp_path: Path) -> None:
+    async with whatsapp_rig(tmp_path) as rig:
+        tasting, session = await signed_up(rig, tmp_path, (POLISH, "Kasia"), (ENGLISH, "John"))
+        await rig.console.send("/lang pl", "anna", chat=rig.console.private("anna"))
+        await rig.console.outbox()
+        rig.clock.set(session.starts_at - timedelta(hours=23))  # Tuesday: the day-before reminders are due
+        await rig.core.run_until_idle()
+        await rig.flush()
+        assert {r["state"] for r in rig.outbox(POLISH) + rig.outbox(ENGLISH) if r["purpose"] == "reminder"} == {"skipped"}
+        # John writes before the organisers are told: a reminder is not sent again when a member
+        # writes (unlike the questions), so he is named all the same.
+        await rig.say(ENGLISH, "hello")
+        await rig.replies(ENGLISH)
+        await rig.console.wait(timedelta(minutes=1))
+        community = rig.console.community().name
+        named = (f"Nie udało mi się wysłać przypomnienia lub powiadomienia o ich zapisach w {community} przez WhatsApp do: Kasia, John.\n"
+                 "WhatsApp pozwala mi pisać do kogoś tylko przez 24 godziny od jego ostatniej wiadomości, chyba że ustawiono zatwierdzony szablon "
+                 "dla wiadomości „reminder” (zob. README). Przekaż im to, proszę, samodzielnie.")
+        assert unreached_notices([text_of(o.reply) for o in await rig.console.outbox()]) == [named]  # one notice, each named once
+
+        # The session is cancelled: John, who wrote an hour ago, is told; Kasia is not, and is named.
+        await rig.console.pick(f"ts:csy:{session.id}", "anna", chat=rig.console.private("anna"))
+        await rig.flush()
+        assert (await rig.replies(ENGLISH))[0].startswith("❌ Sorry: this session of “Oat drinks” is cancelled.")
+        await rig.console.wait(timedelta(minutes=1))
+        notices = unreached_notices([text_of(o.reply) for o in await rig.console.outbox()])
+        assert notices == [named.replace("Kasia, John", "Kasia")]

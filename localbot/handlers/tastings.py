@@ -600,8 +600,10 @@ def _after_checkin(ctx: Effects, tasting: store.Tasting, participant: store.Part
     again = checked.checked_in_at.isoformat()
     if tasting.mode is Mode.HOME_USE:
         _book_tasting_time(ctx, tasting, checked)
+        # Purpose ``reminder``: like the reminders, it is about the place the member booked, so a
+        # closed WhatsApp window sends it as that template (or the organisers hear who missed it).
         ctx.send_to_member(member, lambda t: Text(text=_kit_text(ctx, t, tasting, checked, community)), community=community,
-                           dedupe_key=f"tasting.kit:{participant.id}:{again}")
+                           purpose="reminder", dedupe_key=f"tasting.kit:{participant.id}:{again}")
         return
     _send_questionnaire(ctx, tasting, checked, member, community, lead="checked_in", again=again)
 
