@@ -47,6 +47,7 @@ async def test_signing_up_on_whatsapp_and_a_reminder_by_template(tmp_path: Path)
         templated = [m for m in rig.api.to(POLISH) if m.content_sid == REMINDER_TEMPLATE]
         assert templated and all(m.body is None for m in templated)
         assert templated[0].content_variables["2"].startswith("⏰ Jutro: degustacja „Napoje owsiane”.")
+        assert "Gdy dotrzesz na miejsce, odpowiedz 1, czyli „Jestem na miejscu”" in templated[0].content_variables["2"]  # no "tap"
         assert {r["purpose"] for r in rig.outbox(POLISH)[-3:]} == {"reminder"}
 
 
