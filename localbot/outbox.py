@@ -126,10 +126,13 @@ def mark_sent(db: sqlite_utils.Database, outgoing_id: int, now: datetime, platfo
 
 def seen(db: sqlite_utils.Database, outgoing_id: int) -> bool | None:
     """Whether the member saw a queued message itself: True once it was sent as it is; False when it
-    was skipped, failed, or went out as an approved template in its stead; None while it waits."""
-    row = one(db, "SELECT state, template FROM outbox WHERE id = ?", [outgoing_id])
-    if row is None or row["state"] in ("pending", "sending"):
+    was skipped, failed, or went out as an approved template in its stead; None while it waits.
+    A row waiting to be retried whose MessageSid a status callback brought has gone out."""
+    row = one(db, "SELECT state, template, platform_id FROM outbox WHERE id = ?", [outgoing_id])
+    if row is None:
         return None
+    if row["state"] in ("pending", "sending"):
+        return None if row["platform_id"] is None else not row["template"]
     return row["state"] == "sent" and not row["template"]
 
 

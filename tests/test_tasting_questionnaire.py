@@ -46,12 +46,13 @@ async def test_an_organiser_checks_people_in_and_only_they_are_asked(bot: Harnes
     assert [p.position for p in order] == [0, 1, 2] and [p.position for p in store.serving_order(products, celina)] == [1, 2, 0]
 
     assert said(await bot.send("/checkin", "anna")) == "No session is on right now: check-in opens an hour before a session starts."
-    assert said(await say(bot, "bartek", "/tasting continue")).startswith("Please check in at the session first")
+    assert said(await say(bot, "bartek", "/tasting continue")) == "Please check in at the session first: send /checkin there, or ask an organiser."
     assert said(await bot.pick(f"ts:go:{bartek.id}", "bartek", chat=bot.private("bartek"))).startswith("Please check in at the session first")
 
     bot.clock.set(first.starts_at - timedelta(minutes=20))
     listing = await bot.send("/checkin", "anna", chat=bot.private("anna"))
-    assert "Check-in, session 1 of “Oat drinks”" in menu(listing) and "0 of 2 here." in menu(listing)
+    assert "Check-in, session 1 of “Oat drinks”" in menu(listing)
+    assert "0 of 2 here. Reply with a name's number to check them in (the same number again to undo)." in menu(listing)
     assert f"P1 Bartek: {' → '.join(str(p.code) for p in order)}" in menu(listing)  # the serving sheet for the helpers
     assert [o.label for o in choices(listing).options] == ["⬜ Bartek (P1)", "⬜ Celina (P2)"]
     in_group = choices(await bot.send("/checkin", "anna"))
@@ -65,6 +66,7 @@ async def test_an_organiser_checks_people_in_and_only_they_are_asked(bot: Harnes
     [question] = [o.reply for o in await bot.outbox() if o.chat_ref == "console:bartek"]
     assert isinstance(question, Choices) and question.text.startswith("✅ You're checked in. Welcome!")
     assert f"Sample 1 of 3: please take the cup marked {order[0].code}." in question.text
+    assert "Check the code and reply 1 to start (if your cup shows another code, type that code)." in question.text
     assert said(await bot.pick(f"ts:go:{celina.id}", "celina", chat=bot.private("celina"))).startswith("Please check in at the session first")
 
     # Sample 1: the code, then liking (0 and 10 are not on the scale), JAR (6 is not), CATA, a comment.
@@ -108,6 +110,44 @@ async def test_an_organiser_checks_people_in_and_only_they_are_asked(bot: Harnes
     assert said(await bot.send("/tasting", "bartek", chat=bot.private("bartek"))).endswith("You have answered everything. Thank you!")
 
 
+async def test_a_check_in_undone_and_done_again_sends_the_questions_again(bot: Harness, tmp_path: Path) -> None:
+    """An organiser taps a name by mistake, undoes it, and taps it again when the member is there:
+    the member, checked in again, gets the questions again and can answer them."""
+    tasting = await started(bot, tmp_path)
+    first, _second = sessions(bot, tasting)
+    (bartek,) = await book(bot, tasting, first, "bartek")
+    order = store.serving_order(store.products(bot.core.db, tasting.id), bartek)
+    bot.clock.set(first.starts_at)
+    await bot.pick(f"ts:ci:{bartek.id}", "anna", chat=bot.private("anna"))
+    [question] = [o.reply for o in await bot.outbox() if o.chat_ref == "console:bartek"]
+    assert ack(await bot.pick(f"ts:ci:{bartek.id}", "anna", chat=bot.private("anna"))) == "Check-in of P1 undone."
+    assert said(await say(bot, "bartek", "1")) == "Only people who are checked in at the session answer the questions."
+
+    bot.clock.advance(timedelta(minutes=5))
+    assert ack(await bot.pick(f"ts:ci:{bartek.id}", "anna", chat=bot.private("anna"))) == "P1 is checked in."
+    [again] = [o.reply for o in await bot.outbox() if o.chat_ref == "console:bartek"]
+    assert again == question
+    assert f"Sample {order[0].code}: how much do you like it overall?" in said(await say(bot, "bartek", "1"))
+    await say(bot, "bartek", "8")
+    assert answers_of(bot, bartek) == {(order[0].id, "liking"): "8"}
+
+
+async def test_a_home_use_check_in_undone_and_done_again_sends_the_kit_message_again(bot: Harness, tmp_path: Path) -> None:
+    tasting = await started(bot, tmp_path, mode="home_use")
+    first, _second = sessions(bot, tasting)
+    (bartek,) = await book(bot, tasting, first, "bartek")
+    bot.clock.set(first.starts_at)
+    await bot.pick(f"ts:ci:{bartek.id}", "anna", chat=bot.private("anna"))
+    [kit] = [o.reply for o in await bot.outbox() if o.chat_ref == "console:bartek"]
+    await bot.pick(f"ts:ci:{bartek.id}", "anna", chat=bot.private("anna"))
+    bot.clock.advance(timedelta(minutes=5))
+    await bot.pick(f"ts:ci:{bartek.id}", "anna", chat=bot.private("anna"))
+    assert [o.reply for o in await bot.outbox() if o.chat_ref == "console:bartek"] == [kit]
+    await bot.wait(timedelta(days=3))
+    [question] = [o.reply for o in await bot.outbox() if o.chat_ref == "console:bartek"]
+    assert question.text.startswith("🍽 It's tasting time!")
+
+
 async def test_a_member_checks_in_with_a_location_near_the_point(bot: Harness, tmp_path: Path) -> None:
     tasting = await started(bot, tmp_path)
     first, _second = sessions(bot, tasting)
@@ -118,6 +158,7 @@ async def test_a_member_checks_in_with_a_location_near_the_point(bot: Harness, t
     assert said(await bot.send("/checkin", "dorota")) == "Dorota, I've sent you a private message."
     [asked] = [o.reply for o in await bot.outbox() if o.chat_ref == "console:dorota"]
     assert asked.text == "To check in, share your location (📎 → Location) so I can see you're at Kiosk."
+    assert said(await say(bot, "dorota", "I'm here")).startswith("Please share your location (📎 → Location), or reply 1 to cancel.")
     far = await bot.locate(KIOSK[0] + 0.01, KIOSK[1], "dorota", chat=bot.private("dorota"))
     assert said(far).startswith("You seem to be 1.1 km from Kiosk. Share your location again when you are there.")
     assert store.get_participant(bot.core.db, dorota.id).checked_in_at is None  # type: ignore[union-attr]
@@ -143,6 +184,7 @@ async def test_with_buttons_terms_are_toggled_and_a_ranking_is_picked_one_by_one
     await bot.pick(f"ts:ci:{participant.id}", "anna", chat=bot.private("anna"))
     await bot.outbox()
     [question] = [o.reply for o in telegram.take() if o.chat_ref == "telegram:42" and isinstance(o.reply, Choices)][-1:]
+    assert "Check the code and tap it to start" in question.text  # buttons: the old wording
 
     async def tap(label_start: str, current: Reply) -> list[Reply]:
         assert isinstance(current, Choices)

@@ -105,6 +105,7 @@ async def test_reminders_a_day_and_two_hours_before_exactly_once(bot: Harness, t
     sent = await bot.outbox()
     assert [(o.chat_ref, o.purpose) for o in sent] == [("console:bartek", "reminder")] * 3
     assert sent[0].reply.text.startswith("⏰ Tomorrow: tasting “Oat drinks”.")
+    assert sent[0].reply.text.endswith("When you get there, reply 1 for “I'm here” (or an organiser checks you in).")  # numbered choices
     assert isinstance(sent[1].reply, Location) and [o.label for o in sent[2].reply.options] == ["📍 I'm here", "✖ Cancel my place"]
 
     restarted = Core(bot.core.settings, bot.core.db, clock=bot.clock)  # a restart: nothing due is run twice
@@ -198,8 +199,8 @@ async def test_a_simple_tasting_step_by_step(bot: Harness, tmp_path: Path) -> No
         ("Crisps", "Now the products, one per message"),
         ("Salted", "A tasting compares at least two products: send the next one."),
         ("salted", "“salted” is on the list already."),
-        ("1", "Send another product, or tap Done."),  # no menu yet: "1" is a product's name
-        ("Paprika", "Send another product, or tap Done."),
+        ("1", "Send another product, or reply 1 if that's all."),  # no menu yet: "1" is a product's name
+        ("Paprika", "Send another product, or reply 1 if that's all."),
         ("1", "When does the session start?"),  # Done
         ("yesterday 10:00", "I couldn't read “yesterday 10:00” as a day and time."),
         ("2026-01-04 10:00", "“2026-01-04 10:00” is in the past: a session must start later than now."),
@@ -208,8 +209,9 @@ async def test_a_simple_tasting_step_by_step(bot: Harness, tmp_path: Path) -> No
         ("20:00", "At which pickup point?"),
         ("1", "How many places does this session have?"),
         ("none", "Please send a whole number from 1 to 1000."),
-        ("8", "When does the next session start?"),
-        ("1", "Which attributes should be “just about right”?"),  # Done
+        ("8", "When does the next session start? For example: saturday 10:00 or 2026-12-05 10:00. Or reply 1 if that's all."),
+        ("1", "Send them separated by commas, or reply 1 for none."),  # Done; then the attributes
+        ("a" * 41, "Please send up to 20 words or short phrases separated by commas, or reply 1 for none."),
         ("saltiness, crunchiness", "Which words can people tick"),
         ("greasy; fresh", "At the end, should people say which sample they liked best"),
         ("1", "Here is your tasting for Sunny Estate:"),

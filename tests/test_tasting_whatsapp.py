@@ -7,8 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from localbot.replies import text_of
 from localbot.tastings import store
+from tests.fakes.twilio_api import Garble
 from tests.fakes.whatsapp_rig import ENGLISH, POLISH, PUBLIC, WhatsAppRig, whatsapp_rig
 from tests.tasting_helpers import add_points, write_tasting
 
@@ -44,6 +47,7 @@ async def test_signing_up_on_whatsapp_and_a_reminder_by_template(tmp_path: Path)
         templated = [m for m in rig.api.to(POLISH) if m.content_sid == REMINDER_TEMPLATE]
         assert templated and all(m.body is None for m in templated)
         assert templated[0].content_variables["2"].startswith("⏰ Jutro: degustacja „Napoje owsiane”.")
+        assert "Gdy dotrzesz na miejsce, odpowiedz 1, czyli „Jestem na miejscu”" in templated[0].content_variables["2"]  # no "tap"
         assert {r["purpose"] for r in rig.outbox(POLISH)[-3:]} == {"reminder"}
 
 
@@ -182,3 +186,113 @@ async def test_without_a_template_the_organiser_hears_who_was_not_reached_in_the
         assert len(rig.api.to(ENGLISH)) == sent_before[ENGLISH]
         assert not [o for o in await rig.console.outbox() if "tasting_questions" in text_of(o.reply)]
         assert store.answers(rig.core.db, john.id) == {}
+
+
+@pytest.mark.parametrize("answered", ["after the retry", "before the retry"])
+async def test_an_invitation_whose_answer_was_lost_is_known_as_a_template_from_its_status_callback(tmp_path: Path, answered: str) -> None:
+    """Twilio takes the template but its answer is lost; the status callback (``&k=t``) brings the
+    MessageSid. The outbox must know that the member got the invitation, not the question, so that
+    their "1" brings the question instead of answering it."""
+    async with whatsapp_rig(tmp_path, templates={"tasting_questions": QUESTIONS_TEMPLATE}) as rig:
+        tasting, session = await signed_up(rig, tmp_path, (POLISH, "Kasia"))
+        [participant] = store.participants(rig.core.db, tasting.id)
+        rig.clock.set(session.starts_at)
+        await rig.core.run_until_idle()
+        await rig.replies(POLISH)
+        rig.api.script.append(Garble())  # Twilio sends the invitation; its answer never arrives intact
+        await check_in(rig, participant)
+        invitation = rig.api.to(POLISH)[-1]
+        assert invitation.content_sid == QUESTIONS_TEMPLATE and invitation.status_callback and "&k=t" in invitation.status_callback
+        [row] = [r for r in rig.outbox(POLISH) if r["purpose"] == "tasting_questions"]
+        assert row["state"] == "pending" and row["last_error"].startswith("outcome unknown since ")
+        await rig.status(invitation.status_callback, invitation.sid, "delivered")
+        await rig.replies(POLISH)
+
+        if answered == "before the retry":
+            await rig.say(POLISH, "1")
+            [question] = await rig.replies(POLISH)
+        rig.clock.advance(timedelta(seconds=2))
+        await rig.flush()
+        [row] = [r for r in rig.outbox(POLISH) if r["purpose"] == "tasting_questions"]
+        assert (row["state"], row["template"], row["platform_id"]) == ("sent", 1, invitation.sid)
+        assert [m.content_sid for m in rig.api.to(POLISH)].count(QUESTIONS_TEMPLATE) == 1  # not sent twice
+        if answered == "after the retry":
+            await rig.say(POLISH, "1")
+            [question] = await rig.replies(POLISH)
+
+        assert question.startswith("✅ Obecność potwierdzona. Witaj!") and f"kubeczek oznaczony kodem {first_code(rig, participant)}" in question
+        assert store.answers(rig.core.db, participant.id) == {}
+
+
+# --- everything else a tasting sends one member, when their window has closed ----------------------
+
+
+async def test_home_use_the_kit_message_goes_as_the_reminder_template_when_the_window_has_closed(tmp_path: Path) -> None:
+    async with whatsapp_rig(tmp_path, templates={"reminder": REMINDER_TEMPLATE}) as rig:
+        tasting, session = await signed_up(rig, tmp_path, (POLISH, "Kasia"), mode="home_use")
+        [participant] = store.participants(rig.core.db, tasting.id)
+        rig.clock.set(session.starts_at)  # Wednesday: Kasia last wrote on Monday
+        await rig.core.run_until_idle()
+        await rig.replies(POLISH)
+        await check_in(rig, participant)
+        await rig.replies(POLISH)
+        kit = rig.api.to(POLISH)[-1]
+        assert kit.content_sid == REMINDER_TEMPLATE and kit.body is None
+        assert kit.content_variables["2"].startswith("✅ Masz swój zestaw. Pytania wyślę Ci: pt., 9 sty, 18:00.")
+        row = rig.outbox(POLISH)[-1]
+        assert (row["purpose"], row["state"], row["template"]) == ("reminder", "sent", 1)
+
+
+def unreached_notices(texts: list[str]) -> list[str]:
+    return [text for text in texts if "WhatsApp" in text]
+
+
+async def test_without_a_template_the_organisers_hear_by_name_who_missed_the_kit_message(tmp_path: Path) -> None:
+    async with whatsapp_rig(tmp_path) as rig:
+        tasting, session = await signed_up(rig, tmp_path, (POLISH, "Kasia"), mode="home_use")
+        [kasia] = store.participants(rig.core.db, tasting.id)
+        rig.clock.set(session.starts_at)
+        await rig.core.run_until_idle()
+        await rig.console.wait(timedelta(minutes=1))
+        await rig.console.outbox()
+        sent_before = len(rig.api.to(POLISH))
+        await check_in(rig, kasia)  # her kit message cannot go: her window closed on Tuesday
+        assert len(rig.api.to(POLISH)) == sent_before
+        row = rig.outbox(POLISH)[-1]
+        assert (row["purpose"], row["state"]) == ("reminder", "skipped")
+
+        await rig.console.wait(timedelta(minutes=1))
+        assert unreached_notices([text_of(o.reply) for o in await rig.console.outbox()]) == [
+            f"I could not send a reminder or notice about what they signed up for in {rig.console.community().name} on WhatsApp to: Kasia.\n"
+            "WhatsApp lets me write to someone only within 24 hours of their last message, unless an approved template is set up for "
+            "“reminder” messages (see the README). Please let them know yourself."
+        ]
+
+
+async def test_without_a_template_the_organisers_hear_by_name_who_missed_the_reminders_and_a_cancelled_session(tmp_path: Path) -> None:
+    async with whatsapp_rig(tmp_path) as rig:
+        tasting, session = await signed_up(rig, tmp_path, (POLISH, "Kasia"), (ENGLISH, "John"))
+        await rig.console.send("/lang pl", "anna", chat=rig.console.private("anna"))
+        await rig.console.outbox()
+        rig.clock.set(session.starts_at - timedelta(hours=23))  # Tuesday: the day-before reminders are due
+        await rig.core.run_until_idle()
+        await rig.flush()
+        assert {r["state"] for r in rig.outbox(POLISH) + rig.outbox(ENGLISH) if r["purpose"] == "reminder"} == {"skipped"}
+        # John writes before the organisers are told: a reminder is not sent again when a member
+        # writes (unlike the questions), so he is named all the same.
+        await rig.say(ENGLISH, "hello")
+        await rig.replies(ENGLISH)
+        await rig.console.wait(timedelta(minutes=1))
+        community = rig.console.community().name
+        named = (f"Nie udało mi się wysłać przypomnienia lub powiadomienia o ich zapisach w {community} przez WhatsApp do: Kasia, John.\n"
+                 "WhatsApp pozwala mi pisać do kogoś tylko przez 24 godziny od jego ostatniej wiadomości, chyba że ustawiono zatwierdzony szablon "
+                 "dla wiadomości „reminder” (zob. README). Przekaż im to, proszę, samodzielnie.")
+        assert unreached_notices([text_of(o.reply) for o in await rig.console.outbox()]) == [named]  # one notice, each named once
+
+        # The session is cancelled: John, who wrote an hour ago, is told; Kasia is not, and is named.
+        await rig.console.pick(f"ts:csy:{session.id}", "anna", chat=rig.console.private("anna"))
+        await rig.flush()
+        assert (await rig.replies(ENGLISH))[0].startswith("❌ Sorry: this session of “Oat drinks” is cancelled.")
+        await rig.console.wait(timedelta(minutes=1))
+        notices = unreached_notices([text_of(o.reply) for o in await rig.console.outbox()])
+        assert notices == [named.replace("Kasia, John", "Kasia")]

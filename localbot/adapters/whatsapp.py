@@ -411,9 +411,12 @@ class WhatsAppAdapter(Adapter):
                 [iso(self.core.clock.now()), state, f"Twilio {OUTSIDE_WINDOW}: outside the 24-hour window", row["id"]],
             )
             return
+        # A report that brings the MessageSid of a send whose answer was lost also tells how it went
+        # (``&k=t``: as a template), which the row must know (``outbox.seen``).
         db.execute(
-            "UPDATE outbox SET delivery_status = ?, platform_id = COALESCE(platform_id, ?) WHERE id = ?",
-            [state, sid, row["id"]],
+            """UPDATE outbox SET delivery_status = ?, platform_id = COALESCE(platform_id, ?),
+               template = CASE WHEN platform_id IS NULL THEN ? ELSE template END WHERE id = ?""",
+            [state, sid, int(template), row["id"]],
         )
         if state in FAILED:
             db.execute("UPDATE outbox SET last_error = ? WHERE id = ?", [f"Twilio {state}" + (f", error {code}" if code else ""), row["id"]])
@@ -422,7 +425,7 @@ class WhatsAppAdapter(Adapter):
 
     async def deliver(self, item: Outgoing) -> DeliveryResult:
         db = self.core.db
-        row = one(db, "SELECT platform_id, last_error FROM outbox WHERE id = ?", [item.id]) or {}
+        row = one(db, "SELECT platform_id, last_error, template FROM outbox WHERE id = ?", [item.id]) or {}
         member = community_store.member_by_ref(db, item.chat_ref)
         t = self._translator(member, item.community_id)
         parts = self.render(item.reply, t)
@@ -431,7 +434,8 @@ class WhatsAppAdapter(Adapter):
         if not parts:
             return Sent(None)
         if row.get("platform_id") and len(parts) == 1:
-            return Sent(row["platform_id"])  # a status callback told us the lost attempt went out
+            # A status callback told us the lost attempt went out, and whether as a template.
+            return Sent(row["platform_id"], template=bool(row["template"]))
         last_error = row.get("last_error")
         if self.window_open(item.chat_ref, member, unknown_since=item.created_at):
             try:

@@ -53,16 +53,20 @@ WHAT_BY_PURPOSE = {
     "poll": N_("the new poll"),
     "results": N_("the results"),
     "broadcast": N_("an announcement"),
-    "reminder": N_("a reminder"),
     "prompt": N_("a survey question"),
     "digest": N_("the weekly digest"),
 }
 MESSENGER_NAMES = {"whatsapp": "WhatsApp", "telegram": "Telegram", "console": "console"}
 #: Purposes of messages to one member that the organisers must act on, member by member: the
-#: summary names who was not reached. (A member checked in at a tasting is standing at the table.)
+#: summary names who was not reached. (A member checked in at a tasting is standing at the table;
+#: one whose session was cancelled, or who got a place, must hear of it somehow.)
 NAMED_BY_PURPOSE = {
     "tasting_questions": N_("the tasting questions"),
+    "reminder": N_("a reminder or notice about what they signed up for"),
 }
+#: Named purposes whose message a member gets anyway once they write (the questionnaire carries on):
+#: members who have written since the skip are left out of the summary.
+RESUMED_BY_WRITING = frozenset({"tasting_questions"})
 #: Named summaries gather the members skipped within this long of each other.
 NAMED_SETTLE = timedelta(seconds=30)
 
@@ -314,7 +318,8 @@ def job_unreached(ctx: JobContext, job: Job) -> None:
 
 def _report_named(ctx: JobContext, community: Community, payload: dict[str, Any]) -> None:
     """Tell the organisers who did not get a message meant for them alone, by name, leaving out
-    members who have written since (writing opened their window, and the flow asked them again)."""
+    members who have written since where that brings the message (:data:`RESUMED_BY_WRITING`:
+    writing opened their window, and the flow asked them again)."""
     purpose, messenger = str(payload["purpose"]), str(payload["messenger"])
     if purpose not in NAMED_BY_PURPOSE:
         return
@@ -325,7 +330,7 @@ def _report_named(ctx: JobContext, community: Community, payload: dict[str, Any]
         if row is None or row["state"] != "skipped" or row["member_id"] is None:
             continue
         member = community_store.get_member(ctx.db, row["member_id"])
-        if member is None or (member.last_inbound_at or "") > row["created_at"]:
+        if member is None or (purpose in RESUMED_BY_WRITING and (member.last_inbound_at or "") > row["created_at"]):
             continue
         if member.display_name not in names:
             names.append(member.display_name)
@@ -354,11 +359,18 @@ def named_unreached_text(t: Translator, community: Community, messenger: str, pu
         messenger=name,
         names=", ".join(names),
     )
-    why = t._(
-        "{messenger} lets me write to someone only within 24 hours of their last message, unless an approved template is set up for “{purpose}” messages (see the README). Ask them to send me any message: I'll carry on with them at once.",
-        messenger=name,
-        purpose=purpose,
-    )
+    if purpose in RESUMED_BY_WRITING:
+        why = t._(
+            "{messenger} lets me write to someone only within 24 hours of their last message, unless an approved template is set up for “{purpose}” messages (see the README). Ask them to send me any message: I'll carry on with them at once.",
+            messenger=name,
+            purpose=purpose,
+        )
+    else:
+        why = t._(
+            "{messenger} lets me write to someone only within 24 hours of their last message, unless an approved template is set up for “{purpose}” messages (see the README). Please let them know yourself.",
+            messenger=name,
+            purpose=purpose,
+        )
     return f"{first}\n{why}"
 
 

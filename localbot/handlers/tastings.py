@@ -483,11 +483,17 @@ def job_remind(ctx: JobContext, job: Job) -> None:
         return  # they left the community
     point = _point(ctx, session)
     soon = job.payload.get("which") == "2h"
+    buttons = _buttons(ctx, member)
 
     def reminder(t: Translator) -> list[Reply]:
         title = tasting.definition.title.pick(t.language)
         head = (t._("⏰ In two hours: tasting “{title}”.", title=title) if soon else t._("⏰ Tomorrow: tasting “{title}”.", title=title))
-        what = t._("Pick up your kit there.") if tasting.mode is Mode.HOME_USE else t._("When you get there, tap “I'm here” (or an organiser checks you in).")
+        if tasting.mode is Mode.HOME_USE:
+            what = t._("Pick up your kit there.")
+        elif buttons:
+            what = t._("When you get there, tap “I'm here” (or an organiser checks you in).")
+        else:
+            what = t._("When you get there, reply 1 for “I'm here” (or an organiser checks you in).")
         return [
             Text(text="\n".join([head, session_when(t, session, community) + f" · {point.name}", what])),
             point_pin(t, point),
@@ -509,13 +515,18 @@ def _checkin_sessions(ctx: Context, community: Community) -> list[tuple[store.Ta
     return found
 
 
-def _checkin_view(ctx: Effects, t: Translator, tasting: store.Tasting, session: store.Session, community: Community, *, codes: bool) -> tuple[str, list[Option]]:
+def _checkin_view(ctx: Effects, t: Translator, tasting: store.Tasting, session: store.Session, community: Community, *,
+                  codes: bool, buttons: bool) -> tuple[str, list[Option]]:
     booked = [p for p in store.participants(ctx.db, tasting.id, session_id=session.id, statuses=("booked",)) if p.source == "chat"]
     here = sum(1 for p in booked if p.checked_in)
+    if buttons:
+        how = t._("{here} of {booked} here. Tap a name to check them in (tap again to undo).", here=here, booked=len(booked))
+    else:
+        how = t._("{here} of {booked} here. Reply with a name's number to check them in (the same number again to undo).", here=here, booked=len(booked))
     lines = [
         t._("Check-in, session {number} of “{title}”", number=session.number, title=tasting.definition.title.pick(t.language)),
         session_when(t, session, community) + f" · {_point(ctx, session).name}",
-        t._("{here} of {booked} here. Tap a name to check them in (tap again to undo).", here=here, booked=len(booked)),
+        how,
     ]
     products = store.products(ctx.db, tasting.id)
     options = []
@@ -534,7 +545,7 @@ def _checkin_view(ctx: Effects, t: Translator, tasting: store.Tasting, session: 
 
 def _checkin_list(ctx: Context, tasting: store.Tasting, session: store.Session, community: Community, *, edit: bool = False) -> Reply:
     t = ctx.ct if ctx.in_group else ctx.t
-    text, options = _checkin_view(ctx, t, tasting, session, community, codes=not ctx.in_group)
+    text, options = _checkin_view(ctx, t, tasting, session, community, codes=not ctx.in_group, buttons=ctx.buttons)
     key = f"checkin:{session.id}"
     if edit:
         return Edit(key=key, text=text, options=tuple(options), fallback=True)
@@ -595,13 +606,17 @@ def _after_checkin(ctx: Effects, tasting: store.Tasting, participant: store.Part
     if member is None:
         return
     checked = store.get_participant(ctx.db, participant.id)
-    assert checked is not None
+    assert checked is not None and checked.checked_in_at is not None
+    # A check-in undone and made again is a new check-in: the member hears of it again.
+    again = checked.checked_in_at.isoformat()
     if tasting.mode is Mode.HOME_USE:
         _book_tasting_time(ctx, tasting, checked)
+        # Purpose ``reminder``: like the reminders, it is about the place the member booked, so a
+        # closed WhatsApp window sends it as that template (or the organisers hear who missed it).
         ctx.send_to_member(member, lambda t: Text(text=_kit_text(ctx, t, tasting, checked, community)), community=community,
-                           dedupe_key=f"tasting.kit:{participant.id}")
+                           purpose="reminder", dedupe_key=f"tasting.kit:{participant.id}:{again}")
         return
-    _send_questionnaire(ctx, tasting, checked, member, community, lead="checked_in")
+    _send_questionnaire(ctx, tasting, checked, member, community, lead="checked_in", again=again)
 
 
 def _kit_text(ctx: Effects, t: Translator, tasting: store.Tasting, participant: store.Participant, community: Community) -> str:
@@ -674,7 +689,9 @@ def _take_location(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
     if a.choice == "cancel":
         return Finish((Text(text=t._("All right: not checked in. An organiser can check you in at the table too.")),))
     if a.location is None:
-        return Retry(t._("Please share your location (📎 → Location), or tap Cancel."))
+        if ctx.buttons:
+            return Retry(t._("Please share your location (📎 → Location), or tap Cancel."))
+        return Retry(t._("Please share your location (📎 → Location), or reply 1 to cancel."))
     participant = store.get_participant(ctx.db, int(c.data["p"]))
     tasting = store.get_tasting(ctx.db, participant.tasting_id) if participant else None
     session = store.get_session(ctx.db, participant.session_id) if participant else None
@@ -750,7 +767,10 @@ def question_reply(ctx: Effects, t: Translator, member: Member, tasting: store.T
             lines.append(t._("Sample {position} of {count}: take the pack marked {code}.", position=ask.position, count=k, code=code))
         else:
             lines.append(t._("Sample {position} of {count}: please take the cup marked {code}.", position=ask.position, count=k, code=code))
-        lines.append(t._("Check the code and tap it to start (if your cup shows another code, type that code)."))
+        if buttons:
+            lines.append(t._("Check the code and tap it to start (if your cup shows another code, type that code)."))
+        else:
+            lines.append(t._("Check the code and reply 1 to start (if your cup shows another code, type that code)."))
         return Choices(text="\n".join(lines), options=(c.option(f"✓ {code}", f"{ask.token}.ok"),))
     sample = _code(products, ask.product_id) if ask.product_id is not None else None
     if ask.kind == "liking":
@@ -948,13 +968,15 @@ def _invitation(t: Translator, tasting: store.Tasting, lead: str) -> str:
     return "✅ " + t._("You're checked in at “{title}”. Reply to this message and I'll send you the questions.", title=title)
 
 
-def _send_questionnaire(ctx: Effects, tasting: store.Tasting, participant: store.Participant, member: Member, community: Community, *, lead: str) -> None:
+def _send_questionnaire(ctx: Effects, tasting: store.Tasting, participant: store.Participant, member: Member, community: Community, *,
+                        lead: str, again: str = "") -> None:
     """For a member who is not the one speaking (an organiser checked them in, the tasting time came).
 
     The question carries an invitation for messengers that allow only an approved template just
     now (purpose ``tasting_questions``); the conversation remembers the outbox row, so that the
     member's answer to an invitation (whatever they write) brings the question instead of
-    answering it, and the question's reply button (``ts:go``) resumes the questionnaire.
+    answering it, and the question's reply button (``ts:go``) resumes the questionnaire. ``again``
+    tells this sending from an earlier one of the same ``lead`` (a check-in undone and made again).
     """
     chat = ctx.private_chat_ref(member)
     t = ctx.translator_for(member, community)
@@ -971,7 +993,7 @@ def _send_questionnaire(ctx: Effects, tasting: store.Tasting, participant: store
         if isinstance(reply, Choices):
             reply = dataclasses.replace(reply, invitation=invitation, invitation_payload=go)
     [row] = ctx.send(chat, reply, member_id=member.id, community_id=community.id, purpose="tasting_questions",
-                     dedupe_key=f"tasting.q:{participant.id}:{lead}")
+                     dedupe_key=f"tasting.q:{participant.id}:{lead}" + (f":{again}" if again else ""))
     if opened is not None and row is not None:
         opened.data["via"] = {"row": row, "lead": lead}
         conv.save(ctx, opened)
@@ -990,7 +1012,9 @@ def _invited_only(ctx: Context, c: Conversation, participant: store.Participant)
 def _continue(ctx: Context, tasting: store.Tasting, participant: store.Participant) -> list[Reply]:
     t = ctx.t
     if not participant.checked_in:
-        raise HandlerError(t._("Please check in at the session first: tap “I'm here” there, or ask an organiser."))
+        if ctx.buttons:
+            raise HandlerError(t._("Please check in at the session first: tap “I'm here” there, or ask an organiser."))
+        raise HandlerError(t._("Please check in at the session first: send /checkin there, or ask an organiser."))
     if not tasting.is_open:
         raise HandlerError(t._("This tasting has closed. Thank you: what you answered before is kept."))
     products = store.products(ctx.db, tasting.id)
@@ -1258,7 +1282,8 @@ def _ask_products(ctx: Context, c: Conversation) -> HandlerResult:
     listed = "\n".join(f"• {p}" for p in products)
     if len(products) < MIN_PRODUCTS:
         return Text(text=t._("Products so far:") + f"\n{listed}\n" + t._("A tasting compares at least two products: send the next one."))
-    return Choices(text=t._("Products so far:") + f"\n{listed}\n" + t._("Send another product, or tap Done."), options=(c.option("✅ " + t._("Done"), DONE),))
+    more = t._("Send another product, or tap Done.") if ctx.buttons else t._("Send another product, or reply 1 if that's all.")
+    return Choices(text=t._("Products so far:") + f"\n{listed}\n" + more, options=(c.option("✅ " + t._("Done"), DONE),))
 
 
 def _take_products(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
@@ -1286,8 +1311,11 @@ def _ask_start(ctx: Context, c: Conversation) -> HandlerResult:
     t = ctx.t
     count = len(c.data["sessions"])
     if count:
-        return Choices(text=t._("When does the next session start? For example: saturday 10:00 or 2026-12-05 10:00. Or tap Done."),
-                       options=(c.option("✅ " + t._("Done"), DONE),))
+        if ctx.buttons:
+            text = t._("When does the next session start? For example: saturday 10:00 or 2026-12-05 10:00. Or tap Done.")
+        else:
+            text = t._("When does the next session start? For example: saturday 10:00 or 2026-12-05 10:00. Or reply 1 if that's all.")
+        return Choices(text=text, options=(c.option("✅ " + t._("Done"), DONE),))
     return Text(text=t._("When does the session start? For example: saturday 10:00 or 2026-12-05 10:00."))
 
 
@@ -1372,9 +1400,11 @@ def _take_places(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
     return Goto("start")
 
 
-def _terms_step(question: str, field: str, then: str) -> Step:
+def _terms_step(question: tuple[str, str], field: str, then: str) -> Step:
+    """``question`` as chats with buttons and chats with numbered choices show it."""
+
     def ask(ctx: Context, c: Conversation) -> HandlerResult:
-        return Choices(text=ctx.t._(question), options=(c.option(ctx.t._("None"), "none"),))
+        return Choices(text=ctx.t._(question[0] if ctx.buttons else question[1]), options=(c.option(ctx.t._("None"), "none"),))
 
     def take(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
         if a.choice == "none":
@@ -1382,7 +1412,9 @@ def _terms_step(question: str, field: str, then: str) -> Step:
             return Goto(then)
         words = [" ".join(w.split()) for w in re.split(r"[,;|\n]", a.text or "") if w.strip()]
         if not words or any(len(w) > 40 for w in words) or len(words) > 20:
-            return Retry(ctx.t._("Please send up to 20 words or short phrases separated by commas, or tap None."))
+            if ctx.buttons:
+                return Retry(ctx.t._("Please send up to 20 words or short phrases separated by commas, or tap None."))
+            return Retry(ctx.t._("Please send up to 20 words or short phrases separated by commas, or reply 1 for none."))
         c.data[field] = list(dict.fromkeys(words))
         return Goto(then)
 
@@ -1497,8 +1529,12 @@ NEW_TASTING = Flow(
         "end": Step(Expect.TEXT | Expect.CHOICE, _ask_end, _take_end),
         "point": Step(Expect.TEXT | Expect.CHOICE, _ask_point, _take_point),
         "places": Step(Expect.TEXT, _ask_places, _take_places),
-        "jar": _terms_step(N_("Which attributes should be “just about right”? For example: sweetness, creaminess. Send them separated by commas, or tap None."), "jar", "cata"),
-        "cata": _terms_step(N_("Which words can people tick to describe a sample? For example: creamy, watery, nutty. Send them separated by commas, or tap None."), "cata", "final"),
+        "jar": _terms_step((N_("Which attributes should be “just about right”? For example: sweetness, creaminess. Send them separated by commas, or tap None."),
+                            N_("Which attributes should be “just about right”? For example: sweetness, creaminess. Send them separated by commas, or reply 1 for none.")),
+                           "jar", "cata"),
+        "cata": _terms_step((N_("Which words can people tick to describe a sample? For example: creamy, watery, nutty. Send them separated by commas, or tap None."),
+                             N_("Which words can people tick to describe a sample? For example: creamy, watery, nutty. Send them separated by commas, or reply 1 for none.")),
+                            "cata", "final"),
         "final": Step(Expect.CHOICE, _ask_final, _take_final),
         "confirm": Step(Expect.CHOICE, _ask_confirm, _take_confirm),
     },
