@@ -176,6 +176,7 @@ def nearest_answer(ctx: Context, community: Community, latitude: float, longitud
                     name=first.point.name,
                     distance=texts.distance(t, first.metres),
                 )
+                + (f"\n{ATTRIBUTION}" if first.point.address else "")  # the pin shows the address
             ),
             point_pin(t, first.point, title=first.point.name),
         ]
@@ -191,6 +192,9 @@ def nearest_answer(ctx: Context, community: Community, latitude: float, longitud
         if point.address:
             lines.append(f"   {point.address}")
         pins.append(point_pin(t, point, title=f"{index}. {point.name}", address=" · ".join(part for part in (point.address, state) if part)))
+    if any(item.point.address for item in near):
+        # Nominatim's addresses, credited here: the picture's caption is the tiles' (a setting), and may not come.
+        lines += ["", ATTRIBUTION]
     lines.append("")
     if remembered:
         lines.append(t._("I used the location you asked me to remember; /near forget deletes it."))
