@@ -130,6 +130,35 @@ async def test_pages_views_and_canned_queries_over_http(bot: Harness, dashboard:
     assert status == 200 and [(r["title"], r["booked"]) for r in json.loads(body)] == [("Oat drinks", 2)]
 
 
+async def test_geocoded_addresses_are_credited_on_the_map_page(bot: Harness, dashboard: tuple[str, subprocess.Popen[str]]) -> None:
+    """Nominatim's usage policy: "© OpenStreetMap contributors" wherever one of its addresses is
+    shown, here beside each address and as the view's data source on its page."""
+    from localbot.maps import store as points
+    from localbot.maps.model import PointSpec
+
+    await populate(bot)  # the Kiosk and the Library, placed by pin: no address
+    spec = PointSpec.build("Biblioteka", 52.2224, 21.0112, address="Biblioteka Publiczna, Koszykowa 26, Warszawa, Polska")
+    with bot.core.db.atomic():
+        points.create_point(bot.core.db, bot.community().id, spec, created_by=None, now=bot.clock.now())
+    base, _process = dashboard
+    database = Path(bot.core.settings.database).stem
+
+    status, body = get(f"{base}/{database}/pickup_points_map.json?_shape=array")
+    assert status == 200
+    rows = {r["name"]: (r["address"], r["address_source"]) for r in json.loads(body)}
+    assert rows == {
+        "Kiosk": (None, ""),
+        "Library": (None, ""),
+        "Biblioteka": ("Biblioteka Publiczna, Koszykowa 26, Warszawa, Polska", "© OpenStreetMap contributors"),
+    }
+    status, page = get(f"{base}/{database}/pickup_points_map")
+    assert status == 200 and "Koszykowa 26" in page
+    assert page.count("© OpenStreetMap contributors") >= 2  # the description and the address's row
+    assert 'Data source:' in page and '<a href="https://www.openstreetmap.org/copyright">' in page
+    status, body = get(f"{base}/{database}/pickup_points_map.csv")
+    assert status == 200 and "address_source" in body.splitlines()[0]
+
+
 async def test_no_raw_table_and_no_anonymous_voter_is_reachable(bot: Harness, dashboard: tuple[str, subprocess.Popen[str]]) -> None:
     await populate(bot)
     base, process = dashboard

@@ -150,3 +150,45 @@ async def test_geocoded_addresses_are_credited_to_openstreetmap(tmp_path: Path, 
     assert OSM not in texts(await placed.send("/point 1"))  # a pin has no address to credit
     bot.core.db.close()
     placed.core.db.close()
+
+
+NEAREST = {"en": "Pickup points nearest to you:", "pl": "Najbliższe Ci punkty odbioru:", "id": "Titik pengambilan terdekat dari Anda:"}
+
+
+@pytest.mark.parametrize("language", ["en", "pl", "id"])
+async def test_near_credits_the_addresses_it_shows(tmp_path: Path, nominatim, language: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """/near lists addresses from Nominatim: the listing itself credits them, whatever the picture's
+    caption says (another tile provider's attribution here) and whether a picture arrives at all."""
+    from localbot.replies import Location, Picture
+
+    settings = maps_settings(tmp_path, nominatim[1], None, language=language, attribution="© Example Tiles")
+    bot = await make_bot(settings, {"anna": language, "bartek": language})
+    anna, bartek = bot.private("anna"), bot.private("bartek")
+    await bot.send("/addpoint Biblioteka")
+    for answer in ("Biblioteka, Koszykowa 26, Warszawa", "1", "Mon-Fri 10-18", "1"):
+        await bot.send(answer, chat=anna)
+    await bot.send("/addpoint Kiosk")
+    for answer in ("52.2310, 21.0150", "1", "1"):  # a pin: no address
+        await bot.send(answer, chat=anna)
+    await bot.send("Hello", "bartek")
+
+    near = await bot.locate(52.2297, 21.0122, "bartek", chat=bartek)
+    [picture] = [r for r in near if isinstance(r, Picture)]
+    assert OSM not in (picture.caption or "")  # the tiles' own attribution only
+    listing = texts(r for r in near if not isinstance(r, Picture | Location))
+    assert listing.startswith(NEAREST[language]) and f"   {ADDRESS}\n" in listing and f"\n\n{OSM}\n\n" in listing
+    assert listing.count(OSM) == 1
+
+    far, far_pin = await bot.locate(50.0614, 19.9366, "bartek", chat=bartek)  # Kraków: the nearest is the library
+    assert isinstance(far_pin, Location) and far_pin.address == ADDRESS
+    assert texts([far]).startswith(CASES[language]["far"].split(":")[0]) and texts([far]).endswith(f"\n{OSM}")
+
+    placed = await make_bot(maps_settings(tmp_path / "pins", None, None, language=language), {"anna": language, "bartek": language})
+    await placed.send("/addpoint Kiosk")
+    for answer in ("52.2310, 21.0150", "1", "1"):
+        await placed.send(answer, chat=placed.private("anna"))
+    await placed.send("Hello", "bartek")
+    assert OSM not in texts(r for r in await placed.locate(52.2297, 21.0122, "bartek", chat=placed.private("bartek")) if not isinstance(r, Picture))
+    assert OSM not in texts(await placed.locate(50.0614, 19.9366, "bartek", chat=placed.private("bartek")))  # far, no address
+    bot.core.db.close()
+    placed.core.db.close()

@@ -60,6 +60,8 @@ def metadata(path: Path) -> dict[str, Any]:
             entry["facets"] = list(view.facets)
         if view.columns:
             entry["columns"] = dict(view.columns)
+        if view.source:
+            entry |= {"source": view.source, "source_url": view.source_url}
         tables[view.name] = entry
     return {
         "title": "localbot",

@@ -18,6 +18,9 @@ class View:
     sort: str | None = None
     facets: tuple[str, ...] = ()
     columns: dict[str, str] = field(default_factory=dict)
+    #: Where the data comes from, shown on the view's page ("Data source: …"), linked to ``source_url``.
+    source: str = ""
+    source_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,15 @@ VIEWS: tuple[View, ...] = (
         "Every tasting with its products, sessions, places booked, waiting list and questionnaires answered.",
         facets=("community", "status", "mode"),
     ),
-    View("pickup_points_map", "Pickup points", "Pickup points on a map, with their opening hours.", facets=("community",)),
+    View(
+        "pickup_points_map",
+        "Pickup points",
+        "Pickup points on a map, with their opening hours. Addresses © OpenStreetMap contributors.",
+        facets=("community",),
+        columns={"address_source": "“© OpenStreetMap contributors” beside an address: addresses come from OpenStreetMap's Nominatim"},
+        source="Addresses: © OpenStreetMap contributors",
+        source_url="https://www.openstreetmap.org/copyright",
+    ),
 )
 
 QUERIES: tuple[Query, ...] = (

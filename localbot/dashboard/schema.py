@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite_utils
 from sqlite_utils import Migrations
 
+from localbot.maps.model import ATTRIBUTION
 from localbot.storage.db import run_script
 
 migrations = Migrations("localbot.dashboard")
@@ -81,6 +82,25 @@ def m001_views(db: sqlite_utils.Database) -> None:
         CREATE VIEW pickup_points_map AS
         SELECT c.name AS community, p.number, p.name, p.address, p.opening_hours, p.note,
                p.latitude, p.longitude
+        FROM pickup_points p JOIN communities c ON c.id = p.community_id;
+        """,
+    )
+
+
+@migrations()
+def m002_pickup_points_credit(db: sqlite_utils.Database) -> None:
+    """Addresses come from OpenStreetMap's Nominatim, whose usage policy asks for a credit wherever
+    one is shown: ``address_source`` beside every address, as in the points export."""
+    credit = ATTRIBUTION.replace("'", "''")
+    run_script(
+        db,
+        f"""
+        DROP VIEW IF EXISTS pickup_points_map;
+
+        CREATE VIEW pickup_points_map AS
+        SELECT c.name AS community, p.number, p.name, p.address,
+               CASE WHEN COALESCE(p.address, '') = '' THEN '' ELSE '{credit}' END AS address_source,
+               p.opening_hours, p.note, p.latitude, p.longitude
         FROM pickup_points p JOIN communities c ON c.id = p.community_id;
         """,
     )

@@ -176,6 +176,7 @@ def nearest_answer(ctx: Context, community: Community, latitude: float, longitud
                     name=first.point.name,
                     distance=texts.distance(t, first.metres),
                 )
+                + (f"\n{ATTRIBUTION}" if first.point.address else "")  # the pin shows the address
             ),
             point_pin(t, first.point, title=first.point.name),
         ]
@@ -191,12 +192,18 @@ def nearest_answer(ctx: Context, community: Community, latitude: float, longitud
         if point.address:
             lines.append(f"   {point.address}")
         pins.append(point_pin(t, point, title=f"{index}. {point.name}", address=" · ".join(part for part in (point.address, state) if part)))
+    if any(item.point.address for item in near):
+        # Nominatim's addresses, credited here: the picture's caption is the tiles' (a setting), and may not come.
+        lines += ["", ATTRIBUTION]
     lines.append("")
     if remembered:
         lines.append(t._("I used the location you asked me to remember; /near forget deletes it."))
     else:
         lines.append(t._("I used your location only for this answer and did not keep it. To have me remember it, send /near remember."))
-    lines.append(t._("Tap a point to make it your pickup point."))
+    if ctx.buttons:
+        lines.append(t._("Tap a point to make it your pickup point."))
+    else:
+        lines.append(t._("Reply with a point's number to make it your pickup point."))
     markers = [render.Marker(latitude, longitude, t._("You are here"), you=True)]
     markers += [render.Marker(i.point.latitude, i.point.longitude, i.point.name, str(n)) for n, i in enumerate(near, start=1)]
     picture = map_picture(ctx, markers, t._("Pickup points nearest to you"))
@@ -426,10 +433,14 @@ def _take_confirm(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
 
 def _ask_hours(ctx: Context, c: Conversation) -> HandlerResult:
     t = ctx.t
-    return Choices(
-        text=t._("When is it open? For example: {example}. Or tap “Not known”.", example=texts.HOURS_EXAMPLE),
-        options=(c.option(t._("Open round the clock"), "always"), c.option(t._("Not known"), "unknown")),
-    )
+    unknown = c.option(t._("Not known"), "unknown")
+    options = (c.option(t._("Open round the clock"), "always"), unknown)
+    if ctx.buttons:
+        text = t._("When is it open? For example: {example}. Or tap “Not known”.", example=texts.HOURS_EXAMPLE)
+    else:
+        number = options.index(unknown) + 1
+        text = t._("When is it open? For example: {example}. Or reply {number} for “Not known”.", example=texts.HOURS_EXAMPLE, number=number)
+    return Choices(text=text, options=options)
 
 
 def _take_hours(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
@@ -452,10 +463,11 @@ def _take_hours(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
 
 def _ask_note(ctx: Context, c: Conversation) -> HandlerResult:
     t = ctx.t
-    return Choices(
-        text=t._("Anything members should know? For example: ring the bell, ask for Ania. Or tap “No note”."),
-        options=(c.option(t._("No note"), "none"),),
-    )
+    if ctx.buttons:
+        text = t._("Anything members should know? For example: ring the bell, ask for Ania. Or tap “No note”.")
+    else:
+        text = t._("Anything members should know? For example: ring the bell, ask for Ania. Or reply {number} for “No note”.", number=1)
+    return Choices(text=text, options=(c.option(t._("No note"), "none"),))
 
 
 def _take_note(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
@@ -467,8 +479,10 @@ def _take_note(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
             c.data["note"] = check_text(a.text, MAX_NOTE, "note_too_long")
         except PointError as error:
             return Retry(texts.point_error(t, error))
-    else:
+    elif ctx.buttons:
         return Retry(t._("Please write the note as text, or tap “No note”."))
+    else:
+        return Retry(t._("Please write the note as text, or reply {number} for “No note”.", number=1))
     if c.data.get("mode") == "edit":
         return _then(ctx, c, "what")
     return _add(ctx, c)

@@ -401,10 +401,12 @@ def _ask_options(ctx: Context, c: Conversation) -> HandlerResult:
     listed = "\n".join(f"• {o}" for o in options)
     if len(options) < MIN_OPTIONS:
         return Text(text=t._("Options so far:") + f"\n{listed}\n" + t._("Send the next option."))
-    return Choices(
-        text=t._("Options so far:") + f"\n{listed}\n" + t._("Send another option, or tap Done."),
-        options=(c.option("✅ " + t._("Done"), "done"),),
-    )
+    done = c.option("✅ " + t._("Done"), "done")
+    if ctx.buttons:
+        hint = t._("Send another option, or tap Done.")
+    else:  # numbered choices: "1" means Done here
+        hint = t._("Send another option, or reply {number} for Done.", number=1)
+    return Choices(text=t._("Options so far:") + f"\n{listed}\n" + hint, options=(done,))
 
 
 def _take_options(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
