@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from localbot import __version__
+from localbot.outfile import output_file, write_failed
 from localbot.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -229,7 +230,7 @@ def _since(value: str | None) -> datetime | None:
 @main.command()
 @click.argument("kind")
 @click.option("--format", "fmt", default="csv", show_default=True, help="csv, xlsx or json; geojson for points.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), callback=output_file, help="Write to this file instead of standard output.")
 @click.option("--community", help="Only this community (by name).")
 @click.option("--since", help="Only rows from this date on (ISO 8601).")
 @click.option(
@@ -295,6 +296,12 @@ def export(ctx: click.Context, kind: str, fmt: str, out: Path | None, community:
                             database, spec, fmt, handle, community_id=community_id, since=starting, on_row=step, files=files
                         )
                     tmp.replace(out)
+        except OSError as exc:
+            if tmp is None or out is None:
+                raise
+            tmp.unlink(missing_ok=True)
+            click.echo(write_failed(out, exc), err=True)
+            ctx.exit(1)
         except TooManyRows as full:
             if tmp is not None:
                 tmp.unlink(missing_ok=True)
@@ -404,7 +411,7 @@ def survey_validate(ctx: click.Context, files: tuple[Path, ...]) -> None:
 @survey.command("report")
 @click.argument("name")
 @click.option("--format", "fmt", type=click.Choice(["json", "html"]), default="json", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (JSON: charts go next to it as PNG).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), callback=output_file, help="Write to this file (JSON: charts go next to it as PNG).")
 @click.option("--community", help="The community it ran in (by name), if it ran in several.")
 @click.option("--lang", "language", type=click.Choice(["en", "pl", "id"]), help="Language of the report (default: the community's).")
 @click.pass_context
@@ -431,8 +438,13 @@ def hand_out(content: str, out: Path | None, written: Iterable[Path] = ()) -> No
         click.echo(content, nl=False)
         return
     tmp = out.with_name(out.name + ".part")
-    tmp.write_text(content, encoding="utf-8")
-    tmp.replace(out)
+    try:
+        tmp.write_text(content, encoding="utf-8")
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        click.echo(write_failed(out, exc), err=True)
+        raise SystemExit(1) from None
     click.echo(f"Wrote {out}" + "".join(f", {path}" for path in written) + ".", err=True)
 
 

@@ -54,6 +54,19 @@ def test_export_filters_and_errors(tmp_path: Path) -> None:
     assert localbot("export", "polls", "--format", "pdf", cwd=tmp_path).returncode == 2
 
 
+def test_export_into_a_new_folder_and_where_nothing_can_be_written(tmp_path: Path) -> None:
+    localbot("shell", stdin=VOTES, cwd=tmp_path)
+    done = localbot("export", "polls", "--format", "xlsx", "--out", "study/2026/votes.xlsx", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "study" / "2026" / "votes.xlsx").stat().st_size > 0
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    for command in (["export", "polls"], ["points", "export"], ["tasting", "report", "1"]):
+        refused = localbot(*command, "--out", "notes.txt/votes.csv", cwd=tmp_path)
+        assert refused.returncode == 2, refused.stderr
+        assert "cannot make the folder notes.txt" in refused.stderr and "Traceback" not in refused.stderr
+    assert (tmp_path / "notes.txt").read_text() == "a file, not a folder"
+
+
 def test_db_migrate_and_backup(tmp_path: Path) -> None:
     first = localbot("db", "migrate", cwd=tmp_path)
     assert first.returncode == 0 and "Applied" in first.stdout and "localbot.core:m001_initial" in first.stdout

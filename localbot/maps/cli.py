@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from localbot.outfile import output_file
+
 # --- the commands --------------------------------------------------------------------------------
 
 
@@ -64,7 +66,7 @@ def import_command(ctx: click.Context, file: Path, community: str | None, update
 
 @points.command("export")
 @click.option("--format", "fmt", type=click.Choice(["geojson", "csv", "xlsx", "json"]), default="geojson", show_default=True, help="GeoJSON for uMap or QGIS; CSV to edit and import again; XLSX for Excel.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), callback=output_file, help="Write to this file instead of standard output.")
 @click.option("--community", help="Only this community (by name).")
 @click.pass_context
 def export_command(ctx: click.Context, fmt: str, out: Path | None, community: str | None) -> None:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from localbot.outfile import output_file
+
 if TYPE_CHECKING:
     import sqlite_utils
 
@@ -173,7 +175,7 @@ def plan_command(ctx: click.Context, ref: str | None, products: int | None, part
 @tasting.command("report")
 @click.argument("ref")
 @click.option("--format", "fmt", type=click.Choice(["json", "html"]), default="json", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (JSON: charts go next to it as PNG).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), callback=output_file, help="Write to this file (JSON: charts go next to it as PNG).")
 @click.option("--community", help="The community it ran in (by name), if there are several.")
 @click.option("--lang", "language", type=click.Choice(["en", "pl", "id"]), help="Language of the report (default: the community's).")
 @click.pass_context
