@@ -61,7 +61,7 @@ def purge(db: sqlite_utils.Database, expiry: Expiry) -> dict[str, int]:
             [expiry.cutoff, STAND_IN],
         )
         for row in stale:
-            forget(db, Subject(Member.from_row(row), expiry.secret, expiry.now, expiry.base))
+            forget(db, Subject(Member.from_row(row), expiry.secret, expiry.now, expiry.base, expiry.outbound))
         done["members forgotten"] = len(stale)
         for data in declarations():
             for name, count in data.purge(db, expiry).items():
