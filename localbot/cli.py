@@ -183,6 +183,7 @@ def db_backup(ctx: click.Context, path: Path) -> None:
 def db_purge(ctx: click.Context, older_than: str, dry_run: bool) -> None:
     """Apply a retention period: forget members who left and were not seen since, anonymise older
     answers (results stay the same), delete delivered messages and other traces older than that."""
+    from localbot import delivered
     from localbot.clock import SystemClock
     from localbot.privacy import registry
     from localbot.privacy.model import Expiry
@@ -195,7 +196,14 @@ def db_purge(ctx: click.Context, older_than: str, dry_run: bool) -> None:
     settings = _settings(ctx)
     database = _existing_database(ctx, settings)
     now = SystemClock().now()
-    expiry = Expiry(before=now - period, secret=load_or_create_secret(settings.database), now=now, base=Path(settings.database).resolve().parent)
+    expiry = Expiry(
+        before=now - period,
+        secret=load_or_create_secret(settings.database),
+        now=now,
+        base=Path(settings.database).resolve().parent,
+        # Deleting a file is not undone with the transaction: a dry run leaves files alone.
+        outbound=None if dry_run else delivered.outbound_folder(settings.media_path),
+    )
     try:
         with database.atomic():
             done = registry.purge(database, expiry)

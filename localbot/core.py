@@ -28,7 +28,7 @@ from typing import Any
 
 import sqlite_utils
 
-from localbot import outbox, scheduler
+from localbot import delivered, outbox, scheduler
 from localbot.adapters.base import (
     DEFAULT_CAPABILITIES,
     Adapter,
@@ -535,7 +535,7 @@ class Core:
         if isinstance(item.reply, LiveEdit):
             rendered = self._render_live(item.reply)
             if rendered is None:
-                self._record(functools.partial(outbox.mark_failed, self.db, item.id, "nothing to show any more", skipped=True))
+                self._record(functools.partial(self._record_failed, item, Undeliverable("nothing to show any more", skipped=True)))
                 return True
             item = dataclasses.replace(item, reply=rendered)
         try:
@@ -548,10 +548,10 @@ class Core:
             self._record(functools.partial(self._record_sent, item, result, now))
             return True
         if isinstance(result, RetryLater):
-            self._record(functools.partial(outbox.mark_retry, self.db, item, now, result.after, result.error))
+            self._record(functools.partial(self._record_retry, item, now, result))
             return False
         assert isinstance(result, Undeliverable)
-        self._record(functools.partial(outbox.mark_failed, self.db, item.id, result.error, skipped=result.skipped))
+        self._record(functools.partial(self._record_failed, item, result))
         return True
 
     def _removed_from(self, chat_ref: str) -> bool:
@@ -567,6 +567,26 @@ class Core:
             key = getattr(item.reply, "key", None)
             if key and result.platform_id and not isinstance(item.reply, Edit):
                 self.remember_message(item.chat_ref, key, result.platform_id)
+            adapter = self.adapters.get(item.messenger)
+            if adapter is None or not adapter.delivery_reports:
+                self._clear_delivered(item.id)  # nothing will ask for it again
+            else:  # a final report may have overtaken the API's answer
+                marks = ",".join("?" for _ in delivered.FINAL_REPORTS)
+                self._clear_delivered(item.id, f"delivery_status IN ({marks})", delivered.FINAL_REPORTS)
+
+    def _record_retry(self, item: outbox.Outgoing, now: Any, result: RetryLater) -> None:
+        with self.db.atomic():
+            if not outbox.mark_retry(self.db, item, now, result.after, result.error):
+                self._clear_delivered(item.id)
+
+    def _record_failed(self, item: outbox.Outgoing, result: Undeliverable) -> None:
+        with self.db.atomic():
+            outbox.mark_failed(self.db, item.id, result.error, skipped=result.skipped)
+            self._clear_delivered(item.id)
+
+    def _clear_delivered(self, outbox_id: int, condition: str = "1", params: tuple[str, ...] = ()) -> None:
+        """A finished message keeps its bookkeeping, not what it said (:mod:`localbot.delivered`)."""
+        delivered.clear(self.db, delivered.outbound_folder(self.settings.media_path), f"id = ? AND {condition}", [outbox_id, *params])
 
     def _record(self, write: Callable[[], Any]) -> None:
         """Record how a delivery went. If the database takes nothing just now (locked, disk full),

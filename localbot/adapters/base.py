@@ -74,6 +74,10 @@ class Adapter:
 
     messenger: str = ""
     capabilities: Capabilities = DEFAULT_CAPABILITIES["console"]
+    #: The messenger reports later whether a sent message arrived (Twilio's status callbacks), and
+    #: such a report may have the message sent again: the outbox keeps its text until then
+    #: (:mod:`localbot.delivered`). Without reports, a sent message's text is cleared at once.
+    delivery_reports: bool = False
 
     async def deliver(self, item: Outgoing) -> DeliveryResult:
         """Send one queued reply to ``item.chat_ref``."""

@@ -5,7 +5,9 @@ exports must be reachable from the internet for a while, and by nobody who was n
 A file is kept under ``<media dir>/outbound`` by the hash of its bytes (sending the same chart twice
 stores it once) and served by the web process at ``/media/<key>/<filename>?e=<expiry>&s=<signature>``:
 an HMAC of key, filename and expiry under a key derived from the instance secret. A wrong or
-expired signature gets 403; files older than a day are removed as new ones arrive.
+expired signature gets 403. A file is deleted once no link to it works any more (as new ones
+arrive, and by the recurring ``outbox.tidy`` job), and earlier when the message it was published for
+is finished, or forgotten (:mod:`localbot.delivered`).
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-DEFAULT_TTL = timedelta(hours=1)
-KEEP_FILES_S = 24 * 3600
+from localbot import delivered
+
+DEFAULT_TTL = delivered.LINK_TTL
 _KEY = re.compile(r"[0-9a-f]{32}")
 _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -57,7 +60,7 @@ class SignedMedia:
         """Store ``data`` and return a URL that serves it until the time to live runs out."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self._prune()
-        key = hashlib.sha256(data).hexdigest()[:32]
+        key = delivered.media_key(data)
         path = self.folder / key
         if path.exists():
             path.touch()  # a fresh link: keep the file past the next pruning
@@ -91,14 +94,9 @@ class SignedMedia:
         return FileResponse(path, media_type=media_type, filename=name, content_disposition_type="inline")
 
     def _prune(self) -> None:
-        """Remove files older than a day, at most once an hour: links live an hour, so none is lost."""
+        """Remove files whose links have all expired, at most once every ten minutes."""
         now = time.time()
-        if now - self._pruned_at < 3600:
+        if now - self._pruned_at < 600:
             return
         self._pruned_at = now
-        for path in self.folder.iterdir():
-            try:
-                if path.is_file() and now - path.stat().st_mtime > KEEP_FILES_S:
-                    path.unlink()
-            except OSError:
-                pass  # another process got there first
+        delivered.prune(self.folder, older_than=self.ttl, now=now)

@@ -46,7 +46,7 @@ from twilio.request_validator import (
     get_signature_algorithm,
 )
 
-from localbot import outbox
+from localbot import delivered, outbox
 from localbot.adapters.base import (
     DEFAULT_CAPABILITIES,
     Adapter,
@@ -193,6 +193,7 @@ def delivery_moves_forward(current: str | None, new: str) -> bool:
 class WhatsAppAdapter(Adapter):
     messenger = "whatsapp"
     capabilities = DEFAULT_CAPABILITIES["whatsapp"]
+    delivery_reports = True
 
     def __init__(self, settings: Settings, core: Core, *, api: TwilioApi | None = None) -> None:
         twilio = settings.twilio
@@ -207,7 +208,7 @@ class WhatsAppAdapter(Adapter):
         self.api = api or TwilioApi(
             twilio.account_sid, token, twilio.whatsapp_from, api_url=twilio.api_url, per_second=twilio.messages_per_second
         )
-        self.media = SignedMedia(settings.media_path / "outbound", core.secret, self.public_url, core.clock.now)
+        self.media = SignedMedia(delivered.outbound_folder(settings.media_path), core.secret, self.public_url, core.clock.now)
         #: Chats for which Twilio said "outside the window" (63016), and when: until the member
         #: writes again, templates are used. Kept in memory: after a restart one more 63016 relearns it.
         self._closed: dict[str, datetime] = {}
@@ -401,7 +402,7 @@ class WhatsAppAdapter(Adapter):
             row = one(db, "SELECT * FROM outbox WHERE platform_id = ? AND messenger = 'whatsapp'", [sid])
         if row is None or not delivery_moves_forward(row["delivery_status"], state):
             return
-        if state in FAILED and code == OUTSIDE_WINDOW and not template:
+        if state in FAILED and code == OUTSIDE_WINDOW and not template and row["payload"] != delivered.REMOVED:
             # Free-form refused after all: send it again, as a template or not at all. The row keeps
             # "failed" until the next attempt, so late callbacks about this message change nothing.
             self._closed[row["chat_ref"]] = self.core.clock.now()
@@ -420,6 +421,9 @@ class WhatsAppAdapter(Adapter):
         )
         if state in FAILED:
             db.execute("UPDATE outbox SET last_error = ? WHERE id = ?", [f"Twilio {state}" + (f", error {code}" if code else ""), row["id"]])
+        if state in delivered.FINAL_REPORTS and row["state"] == "sent":
+            # It arrived, or never will: what it said is no longer needed (see localbot.delivered).
+            delivered.clear(db, self.media.folder, "id = ?", [row["id"]])
 
     # --- delivering ----------------------------------------------------------------------------
 

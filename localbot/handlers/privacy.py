@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
+from localbot import delivered
 from localbot.community import store as community_store
 from localbot.community.model import Member, Role
 from localbot.events import Command
 from localbot.handlers import conversation as conv
-from localbot.handlers.context import Context, Effects
+from localbot.handlers.context import Context, Effects, JobContext
 from localbot.handlers.conversation import Answer, Conversation, Expect, Finish, Flow, Step
 from localbot.handlers.router import HandlerResult, Router
 from localbot.i18n import N_, Translator
 from localbot.privacy import registry
 from localbot.privacy.model import Subject
 from localbot.replies import Choices, Document, PrivateLink, Reply, Text
+from localbot.scheduler import Job
 
 FORGET_FLOW = "privacy.forget"
 
@@ -38,7 +41,13 @@ def add_before_forget(name: str, fn: Callable[[Effects, Member], None]) -> None:
 
 
 def _subject(ctx: Context) -> Subject:
-    return Subject(ctx.member, ctx.core.secret, ctx.now, base=Path(ctx.settings.database).resolve().parent)
+    return Subject(
+        ctx.member,
+        ctx.core.secret,
+        ctx.now,
+        base=Path(ctx.settings.database).resolve().parent,
+        outbound=delivered.outbound_folder(ctx.settings.media_path),
+    )
 
 
 def _document(t: Translator, data: bytes, stamp: str) -> Document:
@@ -120,7 +129,22 @@ def _take(ctx: Context, c: Conversation, a: Answer) -> conv.Outcome:
 FORGET = Flow(name=FORGET_FLOW, first="confirm", steps={"confirm": Step(Expect.CHOICE | Expect.TEXT, _ask, _take)})
 
 
+# --- what the outbox keeps --------------------------------------------------------------------------
+
+TIDY_JOB = "outbox.tidy"
+TIDY_EVERY = timedelta(minutes=10)
+
+
+def job_tidy(ctx: JobContext, job: Job) -> None:
+    """Clear what finished messages said, and delete published files whose links have expired
+    (:mod:`localbot.delivered`); sends clear most of it at once, this catches the rest."""
+    folder = delivered.outbound_folder(ctx.settings.media_path)
+    delivered.clear_finished(ctx.db, folder, ctx.now)
+    delivered.prune(folder)
+
+
 def register(router: Router) -> None:
+    router.job(TIDY_JOB, repeat=lambda now: now + TIDY_EVERY)(job_tidy)
     router.command("mydata", help=N_("Everything I keep about you, as a file"), needs_community=False, section="privacy")(cmd_mydata)
     router.command(
         "forgetme", help=N_("Delete everything I keep about you (asks first)"), needs_community=False, section="privacy"

@@ -1,10 +1,14 @@
 """The core tables' share of member data: the member, memberships, conversations, messages.
 
-Forgetting deletes the member row last; memberships, conversations and queued messages follow it
-through ``ON DELETE CASCADE``, and what is keyed by the member's chat (the outbox, remembered
-message ids, numbered menus) is deleted here. Delivered copies of messages that named the member
-(a result listing voters, say) are deleted as well: the bot does not need them once sent. Pending
-messages to other people that name the member still go out, and retention removes them later.
+The outbox keeps what a message said only until it is finished (sent, or given up on; on WhatsApp
+until its delivery report, at most ten hours): then its payload is cleared and any file published
+for it at a signed link deleted, so what a member did or where they were does not stay behind in
+it (:mod:`localbot.delivered`). Forgetting deletes the member row last; memberships, conversations
+and queued messages follow it through ``ON DELETE CASCADE``, and what is keyed by the member's chat
+(the outbox with the files published for it, remembered message ids, numbered menus) is deleted
+here. Copies of messages that named the member (a result listing voters, say) still waiting for a
+delivery report are deleted as well. Pending messages to other people that name the member still
+go out, and are cleared once sent.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
-from localbot import scheduler
+from localbot import delivered, scheduler
 from localbot.clock import to_second
 from localbot.privacy.model import Expiry, MemberData, Subject
 from localbot.replies import from_json, text_of
@@ -99,7 +103,9 @@ def _text(payload: str) -> str:
 
 def forget(db: sqlite_utils.Database, subject: Subject) -> None:
     member, chats = subject.member, subject.chats
-    db.execute(f"DELETE FROM outbox WHERE member_id = ? OR chat_ref IN ({_marks(chats)})", [member.id, *chats])
+    mine = f"member_id = ? OR chat_ref IN ({_marks(chats)})"
+    delivered.clear(db, subject.outbound, mine, [member.id, *chats])  # the files published for them
+    db.execute(f"DELETE FROM outbox WHERE {mine}", [member.id, *chats])
     names = [member.ref, *(n for n in (member.username, member.name) if n and len(n) >= MIN_NAME_MATCH)]
     for name in dict.fromkeys(names):
         escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -114,10 +120,12 @@ def forget(db: sqlite_utils.Database, subject: Subject) -> None:
 
 def purge(db: sqlite_utils.Database, expiry: Expiry) -> dict[str, int]:
     cutoff = expiry.cutoff
+    old = f"state IN ({_marks(FINISHED)}) AND created_at < ?"
+    cleared = delivered.clear_finished(db, expiry.outbound, expiry.now) + delivered.clear(db, expiry.outbound, old, [*FINISHED, cutoff])
     return {
-        "delivered messages deleted": db.execute(
-            f"DELETE FROM outbox WHERE state IN ({_marks(FINISHED)}) AND created_at < ?", [*FINISHED, cutoff]
-        ).rowcount,
+        "texts of finished messages cleared": cleared,
+        "expired media files deleted": delivered.prune(expiry.outbound) if expiry.outbound is not None else 0,
+        "delivered messages deleted": db.execute(f"DELETE FROM outbox WHERE {old}", [*FINISHED, cutoff]).rowcount,
         "abandoned conversations deleted": db.execute("DELETE FROM conversations WHERE updated_at < ?", [cutoff]).rowcount,
         "finished jobs deleted": db.execute(
             """DELETE FROM jobs WHERE state IN ('done', 'failed', 'cancelled') AND COALESCE(finished_at, due_at) < ?

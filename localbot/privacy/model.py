@@ -49,6 +49,8 @@ class Subject:
     now: datetime
     #: The folder of the database, against which features resolve files they stored (photos).
     base: Path | None = None
+    #: Where files published at signed links for outgoing messages live (``<media dir>/outbound``).
+    outbound: Path | None = None
     _stand_in: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -65,6 +67,7 @@ class Expiry:
     secret: bytes
     now: datetime
     base: Path | None = None
+    outbound: Path | None = None
 
     @property
     def cutoff(self) -> str:

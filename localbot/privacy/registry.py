@@ -3,6 +3,9 @@
 A feature adds its :class:`~localbot.privacy.model.MemberData` (usually ``localbot/<feature>/privacy.py``)
 to :data:`FEATURES`. The core's own tables (members, memberships, conversations, the outbox…) are
 declared in :mod:`localbot.privacy.core`: collected first, forgotten last (they delete the member).
+The outbox keeps what a message said only until it is finished (:mod:`localbot.delivered`), so what
+a member did or where they were is not kept there; forgetting and retention delete the files
+published for a member's messages as well.
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def purge(db: sqlite_utils.Database, expiry: Expiry) -> dict[str, int]:
             [expiry.cutoff, STAND_IN],
         )
         for row in stale:
-            forget(db, Subject(Member.from_row(row), expiry.secret, expiry.now, expiry.base))
+            forget(db, Subject(Member.from_row(row), expiry.secret, expiry.now, expiry.base, expiry.outbound))
         done["members forgotten"] = len(stale)
         for data in declarations():
             for name, count in data.purge(db, expiry).items():
