@@ -229,6 +229,12 @@ async def test_remember_my_location_only_when_asked_and_forget_it(bot: Harness) 
     assert store.remembered_location(bot.core.db, bot.member("bartek").id) == HOME
     again = await bot.send("/near", "bartek", chat=bartek)
     assert "I used the location you asked me to remember" in choices(again).text
+    await bot.outbox()
+    # Asked in the group, the distances from where he lives go to him alone.
+    assert texts(await bot.send("/near", "bartek")) == "Bartek, I've sent you a private message."
+    sent = await bot.outbox()
+    assert {item.chat_ref for item in sent} == {"console:bartek"}
+    assert "I used the location you asked me to remember" in texts(item.reply for item in sent)
     assert texts(await bot.send("/near forget", "bartek", chat=bartek)) == "Done: I no longer keep a location of yours."
     assert store.remembered_location(bot.core.db, bot.member("bartek").id) is None
     assert "Share your location" in texts(await bot.send("/near", "bartek", chat=bartek))
