@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -231,3 +231,35 @@ async def test_on_telegram_a_vote_and_near_from_the_group_leave_no_trace(tmp_pat
         assert traces(db, "240 m") == [] and traces(db, f"{HOME[0]}") == []
         assert db.execute("SELECT COUNT(*) FROM outbox WHERE payload != ''").fetchone()[0] == 0
         assert outbound_files(tg.core.settings.media_path) == []
+
+
+def test_what_still_keeps_a_payload_is_found_without_reading_every_message_ever_sent(tmp_path: Path) -> None:
+    """Clearing runs on every delivery and in the recurring tidying: with a long history of sent
+    messages, its queries must go through the index of rows that still keep a payload."""
+    from localbot.storage import open_database
+
+    db = open_database(tmp_path / "bot.db")
+    folder = tmp_path / "outbound"
+    folder.mkdir()
+    plans: list[str] = []
+
+    def explain(statement: str) -> None:
+        if "payload != ''" in statement and statement.lstrip().upper().startswith("SELECT"):
+            plans.extend(row[3] for row in db.conn.execute("EXPLAIN QUERY PLAN " + statement))
+
+    db.conn.set_trace_callback(explain)
+    try:
+        picture = '{"type": "picture", "data": {"b64": "aGVsbG8="}}'
+        delivered.clear(db, folder, "id = ?", [1])
+        db.execute(
+            "INSERT INTO outbox (id, messenger, chat_ref, purpose, payload, state, next_attempt_at, created_at) VALUES (1, 'telegram', 'telegram:1', 'results', ?, 'sent', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            [picture],
+        )
+        (folder / delivered.media_key(b"hello")).write_bytes(b"hello")
+        assert delivered.clear(db, folder, "id = ?", [1]) == 1
+        delivered.clear_finished(db, folder, datetime(2026, 11, 21, tzinfo=UTC))
+    finally:
+        db.conn.set_trace_callback(None)
+    scans = [plan for plan in plans if plan.startswith("SCAN outbox") and "outbox_kept" not in plan]
+    assert plans and scans == [] and not any("outbox_due" in plan for plan in plans), plans
+    assert not (folder / delivered.media_key(b"hello")).exists()

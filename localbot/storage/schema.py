@@ -161,3 +161,12 @@ def m003_outbox_template(db: sqlite_utils.Database) -> None:
     """Whether a message went out as an approved template in its stead (WhatsApp, outside the
     24-hour window): a flow that sent a question then knows the member has not seen it yet."""
     db.execute("ALTER TABLE outbox ADD COLUMN template INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
+def m003_outbox_kept(db: sqlite_utils.Database) -> None:
+    """The few rows that still keep what they say (waiting, or sent on WhatsApp without a final
+    report): :mod:`localbot.delivered` asks for them on every delivery of a picture and in its
+    recurring tidying, and without this index each time read the whole history of sent messages
+    (40 ms at 500,000 rows, on the event loop)."""
+    db.execute("CREATE INDEX outbox_kept ON outbox(state) WHERE payload != ''")
