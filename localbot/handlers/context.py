@@ -326,6 +326,12 @@ class Context(Effects):
         return self.event.chat.is_group
 
     @property
+    def needs_private_link(self) -> bool:
+        """The bot cannot write to this member first: their messenger opens private chats by deep
+        link (Telegram) and they have never opened one, so a private answer needs their tap."""
+        return self.core.capabilities(self.member.messenger).deep_links and self.member.private_chat_ref is None
+
+    @property
     def buttons(self) -> bool:
         """This chat shows choices as buttons; without, as numbered lines answered by number."""
         return self.core.capabilities(self.event.messenger).buttons

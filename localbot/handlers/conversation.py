@@ -240,7 +240,7 @@ def start_flow(ctx: Context, name: str, data: dict[str, Any], *, private: bool =
     target = ctx.private_chat_ref(ctx.member)
     _conversation, replies = begin(ctx, flow, data, target)
     t = ctx.t
-    if ctx.core.capabilities(ctx.member.messenger).deep_links and ctx.member.private_chat_ref is None:
+    if ctx.needs_private_link:
         return [
             PrivateLink(
                 text=t._("{name}, let's continue in a private chat: tap the button below.", name=ctx.member.display_name),

@@ -114,7 +114,7 @@ def document(
 def deliver(ctx: Context, community: Community, kind: ExportKind, fmt: str) -> list[Reply]:
     """The file for the organiser: here in a private chat, else privately with a note in the group."""
     t = ctx.t
-    if ctx.in_group and ctx.core.capabilities(ctx.member.messenger).deep_links and ctx.member.private_chat_ref is None:
+    if ctx.in_group and ctx.needs_private_link:
         return [
             PrivateLink(
                 text=t._("{name}, I send exports privately. Tap the button below to get the file in our private chat.", name=ctx.member.display_name),

@@ -291,9 +291,9 @@ def cmd_near(ctx: Context, cmd: Command) -> HandlerResult:
         if not ctx.in_group:
             return nearest_answer(ctx, community, *remembered, remembered=True)
         # Distances from where a member lives are for them alone, not for the group.
-        if ctx.core.capabilities(ctx.member.messenger).deep_links and ctx.member.private_chat_ref is None:
+        if ctx.needs_private_link:
             return conv.start_flow(ctx, NEAR_FLOW.name, {"community_id": community.id}, private=True)
-        ctx.send(ctx.private_chat_ref(ctx.member), *nearest_answer(ctx, community, *remembered, remembered=True), member_id=ctx.member.id, purpose="conversation")
+        ctx.send_to_member(ctx.member, lambda _t: nearest_answer(ctx, community, *remembered, remembered=True), community=community, purpose="conversation")
         return Text(text=ctx.t._("{name}, I've sent you a private message.", name=ctx.member.display_name))
     return conv.start_flow(ctx, NEAR_FLOW.name, {"community_id": community.id}, private=True)
 

@@ -61,7 +61,7 @@ def _document(t: Translator, data: bytes, stamp: str) -> Document:
 
 def my_data(ctx: Context) -> list[Reply]:
     t = ctx.t
-    if ctx.in_group and ctx.core.capabilities(ctx.member.messenger).deep_links and ctx.member.private_chat_ref is None:
+    if ctx.in_group and ctx.needs_private_link:
         return [
             PrivateLink(
                 text=t._("{name}, I send your data only in our private chat. Tap the button below to get it there.", name=ctx.member.display_name),
